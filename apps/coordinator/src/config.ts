@@ -1,0 +1,116 @@
+// Coordinator configuration: the seed's config.yaml shape, overridden by PAIRDB_* variables
+// (PAIRDB_PG_URL and PAIRDB_REDIS_URL too). With no database url/host the metadata lives in an
+// embedded PostgreSQL (PGlite) under data_dir; with no redis url/host idempotency records live
+// in this process.
+import { durationMs, flag, integer, loadConfig, text } from '@pairdb/service-runtime';
+import { z } from 'zod';
+
+const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
+
+export const coordinatorConfigSchema = z.object({
+  server: z
+    .object({
+      host: text('0.0.0.0'),
+      port: port(50051),
+      node_id: text('coordinator-1'),
+      shutdown_timeout: durationMs('30s'),
+    })
+    .prefault({}),
+  http: z.object({ host: text('0.0.0.0'), port: port(8080) }).prefault({}),
+  data_dir: text('./data/coordinator'),
+  database: z
+    .object({
+      url: text(''),
+      host: text(''),
+      port: port(5432),
+      database: text('pairdb_metadata'),
+      user: text('coordinator'),
+      password: text(''),
+      max_connections: integer(50, { min: 1, max: 10_000 }),
+      min_connections: integer(10, { min: 0, max: 10_000 }),
+      conn_max_lifetime: durationMs('30m'),
+    })
+    .prefault({}),
+  redis: z
+    .object({
+      url: text(''),
+      host: text(''),
+      port: port(6379),
+      password: text(''),
+      db: integer(0, { min: 0, max: 1024 }),
+      max_retries: integer(3, { min: 0, max: 100 }),
+      pool_size: integer(100, { min: 1, max: 10_000 }),
+      min_idle_conns: integer(10, { min: 0, max: 10_000 }),
+    })
+    .prefault({}),
+  hash_ring: z
+    .object({
+      virtual_nodes: integer(150, { min: 1, max: 4096 }),
+      update_interval: durationMs('30s'),
+    })
+    .prefault({}),
+  consistency: z
+    .object({
+      default_level: text('quorum', ['one', 'quorum', 'all']),
+      write_timeout: durationMs('5s'),
+      read_timeout: durationMs('3s'),
+      repair_async: flag(true),
+    })
+    .prefault({}),
+  cache: z
+    .object({
+      tenant_config_ttl: durationMs('5m'),
+      max_size: integer(10_000, { min: 1, max: 10_000_000 }),
+    })
+    .prefault({}),
+  idempotency: z
+    .object({
+      ttl: durationMs('24h'),
+      memory_max_entries: integer(100_000, { min: 1, max: 100_000_000 }),
+    })
+    .prefault({}),
+  limits: z
+    .object({
+      key_bytes_max: integer(1024, { min: 1, max: 64 * 1024 }),
+      value_bytes_max: integer(1024 * 1024, { min: 1, max: 64 * 1024 * 1024 }),
+    })
+    .prefault({}),
+  repair: z
+    .object({
+      queue_max: integer(10_000, { min: 1, max: 10_000_000 }),
+      workers: integer(4, { min: 1, max: 256 }),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      enabled: flag(true),
+      host: text('0.0.0.0'),
+      port: port(9090),
+      path: text('/metrics'),
+    })
+    .prefault({}),
+  logging: z
+    .object({
+      level: text('info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+      format: text('auto', ['auto', 'json', 'console', 'pretty']),
+    })
+    .prefault({}),
+});
+
+export type CoordinatorConfig = z.output<typeof coordinatorConfigSchema>;
+
+export function loadCoordinatorConfig(
+  file?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CoordinatorConfig {
+  return loadConfig(coordinatorConfigSchema, {
+    file,
+    env,
+    aliases: {
+      PAIRDB_PG_URL: 'database.url',
+      PAIRDB_REDIS_URL: 'redis.url',
+      PAIRDB_NODE_ID: 'server.node_id',
+      PAIRDB_DATA_DIR: 'data_dir',
+    },
+  });
+}

@@ -1,0 +1,282 @@
+// A coordinator process: metadata and idempotency stores, the ring, the request paths, the
+// gRPC server (CoordinatorService, health, reflection) and the HTTP health and metrics servers.
+import * as path from 'node:path';
+import {
+  coordinatorV1,
+  COORDINATOR_SERVICE_NAME,
+  startGrpcServer,
+  type GrpcServerHandle,
+} from '@pairdb/proto';
+import {
+  livenessRoute,
+  metricsRoute,
+  readinessRoute,
+  startHttpServer,
+  type HttpServerHandle,
+  type Logger,
+} from '@pairdb/service-runtime';
+import { HybridLogicalClock } from '@pairdb/vectorclock';
+import { AdminService } from './admin-service';
+import type { CoordinatorConfig } from './config';
+import { createCoordinatorHandlers } from './grpc/coordinator-handlers';
+import { StreamingReplicaTransport } from './grpc/storage-connections';
+import { openIdempotencyStore, type IdempotencyStore } from './idempotency';
+import { KeyValueService } from './key-value-service';
+import { openMetadataStore, type MetadataStore } from './metadata';
+import { CoordinatorMetrics } from './metrics';
+import type { Consistency } from './paths/consistency';
+import { IdempotentWrites } from './paths/idempotent-writes';
+import { ReadPath } from './paths/read-path';
+import { ReadRepairQueue } from './paths/read-repair';
+import { WritePath } from './paths/write-path';
+import { NodeHealth } from './replicas/node-health';
+import { RingRouter } from './routing/ring-router';
+import { TenantCache } from './tenants/tenant-cache';
+
+interface Parts {
+  config: CoordinatorConfig;
+  logger: Logger;
+  metadata: MetadataStore;
+  idempotency: IdempotencyStore;
+  router: RingRouter;
+  transport: StreamingReplicaTransport;
+  repairs: ReadRepairQueue;
+  grpc: GrpcServerHandle;
+  http: HttpServerHandle[];
+}
+
+export class Coordinator {
+  private constructor(private readonly parts: Parts) {}
+
+  get grpcPort(): number {
+    return this.parts.grpc.port;
+  }
+
+  get httpPort(): number {
+    return this.parts.http[0]!.port;
+  }
+
+  get metricsPort(): number {
+    return this.parts.http[this.parts.http.length - 1]!.port;
+  }
+
+  static async start(config: CoordinatorConfig, logger: Logger): Promise<Coordinator> {
+    const opened = await openMetadataStore({
+      postgres: {
+        url: config.database.url || undefined,
+        host: config.database.host || undefined,
+        port: config.database.port,
+        database: config.database.database,
+        user: config.database.user,
+        password: config.database.password,
+        maxConnections: config.database.max_connections,
+        minConnections: config.database.min_connections,
+        connMaxLifetimeMs: config.database.conn_max_lifetime,
+      },
+      embeddedDataDir: path.join(config.data_dir, 'metadata'),
+    });
+    const idempotency = openIdempotencyStore({
+      redis: {
+        url: config.redis.url || undefined,
+        host: config.redis.host || undefined,
+        port: config.redis.port,
+        password: config.redis.password,
+        db: config.redis.db,
+        maxRetries: config.redis.max_retries,
+      },
+      memory: { maxEntries: config.idempotency.memory_max_entries },
+    });
+    logger.info({ metadata: opened.kind, idempotency: idempotency.kind }, 'stores open');
+    try {
+      return await Coordinator.assemble(config, logger, opened.store, idempotency.store);
+    } catch (error) {
+      await idempotency.store.close().catch(() => undefined);
+      await opened.store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async assemble(
+    config: CoordinatorConfig,
+    logger: Logger,
+    metadata: MetadataStore,
+    idempotency: IdempotencyStore,
+  ): Promise<Coordinator> {
+    const router = new RingRouter(metadata, logger, config.hash_ring.update_interval);
+    await router.start();
+    const transport = new StreamingReplicaTransport();
+    const health = new NodeHealth();
+    const holder: { repairs?: ReadRepairQueue } = {};
+    const metrics = new CoordinatorMetrics({
+      ringNodes: () => router.size,
+      ringVersion: () => router.ringVersion,
+      repairQueue: () => holder.repairs?.queued ?? 0,
+    });
+    const repairs = new ReadRepairQueue({
+      transport,
+      timeoutMs: config.consistency.write_timeout,
+      queueMax: config.repair.queue_max,
+      workers: config.repair.workers,
+      events: {
+        onTriggered: () => metrics.repairsTriggered.inc(),
+        onDone: () => metrics.repairsDone.inc(),
+        onDropped: () => metrics.repairsDropped.inc(),
+        onFailed: (job, error) => {
+          metrics.repairsFailed.inc();
+          logger.debug(
+            { node: job.node.nodeId, key: job.key, err: error.message },
+            'read repair failed',
+          );
+        },
+      },
+    });
+    holder.repairs = repairs;
+    const tenants = new TenantCache(
+      metadata,
+      { ttlMs: config.cache.tenant_config_ttl, entriesMax: config.cache.max_size },
+      {
+        onHit: () => metrics.cacheHits.inc({ cache_type: 'tenant' }),
+        onMiss: () => metrics.cacheMisses.inc({ cache_type: 'tenant' }),
+      },
+    );
+    const writes = new WritePath({
+      actor: config.server.node_id,
+      clock: new HybridLogicalClock(config.server.node_id),
+      placement: router,
+      transport,
+      health,
+      timeoutMs: config.consistency.write_timeout,
+      events: {
+        onHintSent: () => metrics.hintsSent.inc(),
+        onHintFailed: (owner, error) => {
+          metrics.hintsFailed.inc();
+          logger.warn(
+            { owner, err: error.message },
+            'no stand-in took a hint; anti-entropy must heal it',
+          );
+        },
+        onQuorumFailure: () => metrics.quorumFailures.inc(),
+      },
+    });
+    const reads = new ReadPath({
+      placement: router,
+      transport,
+      health,
+      repairs,
+      timeoutMs: config.consistency.read_timeout,
+      onQuorumFailure: () => metrics.quorumFailures.inc(),
+    });
+    const keyValues = new KeyValueService({
+      tenants,
+      writes,
+      reads,
+      idempotency: new IdempotentWrites(idempotency, {
+        responseTtlMs: config.idempotency.ttl,
+        waitMs: config.consistency.write_timeout + 1_000,
+      }),
+      limits: {
+        keyBytesMax: config.limits.key_bytes_max,
+        valueBytesMax: config.limits.value_bytes_max,
+        defaultConsistency: config.consistency.default_level as Consistency,
+      },
+      ringSize: () => router.size,
+      events: { onConflict: () => metrics.conflictsDetected.inc() },
+    });
+    const admin = new AdminService(metadata, tenants, () => router.refresh());
+    const http = await Coordinator.startHttp(config, metadata, idempotency, router, metrics);
+    let grpc: GrpcServerHandle;
+    try {
+      grpc = await startGrpcServer({
+        host: config.server.host,
+        port: config.server.port,
+        service: coordinatorV1.CoordinatorServiceService,
+        implementation: createCoordinatorHandlers({ keyValues, admin, metrics }),
+        serviceName: COORDINATOR_SERVICE_NAME,
+      });
+    } catch (error) {
+      for (const server of http) await server.close();
+      throw error;
+    }
+    const grpcPort = grpc.port;
+    logger.info(
+      {
+        nodeId: config.server.node_id,
+        grpcPort,
+        httpPort: http[0]!.port,
+        metricsPort: http[http.length - 1]!.port,
+      },
+      'coordinator serving',
+    );
+    return new Coordinator({
+      config,
+      logger,
+      metadata,
+      idempotency,
+      router,
+      transport,
+      repairs,
+      grpc,
+      http,
+    });
+  }
+
+  private static async startHttp(
+    config: CoordinatorConfig,
+    metadata: MetadataStore,
+    idempotency: IdempotencyStore,
+    router: RingRouter,
+    metrics: CoordinatorMetrics,
+  ): Promise<HttpServerHandle[]> {
+    const readiness = readinessRoute(async () => {
+      const checks: Record<string, string> = {};
+      let ready = true;
+      await metadata.ping().then(
+        () => (checks['metadata'] = 'reachable'),
+        (error: Error) => {
+          ready = false;
+          checks['metadata'] = error.message;
+        },
+      );
+      await idempotency.ping().then(
+        () => (checks['idempotency'] = 'reachable'),
+        (error: Error) => {
+          ready = false;
+          checks['idempotency'] = error.message;
+        },
+      );
+      checks['ring'] = `${router.size} storage nodes (version ${router.ringVersion})`;
+      if (router.size === 0) ready = false;
+      return { ready, checks };
+    });
+    const health = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      routes: { '/healthz': livenessRoute(), '/readyz': readiness },
+    });
+    if (!config.metrics.enabled) return [health];
+    try {
+      const metricsServer = await startHttpServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        routes: { [config.metrics.path]: metricsRoute(metrics.registry) },
+      });
+      return [health, metricsServer];
+    } catch (error) {
+      await health.close();
+      throw error;
+    }
+  }
+
+  /** Stops accepting, drains in-flight requests and repairs, closes the stores. */
+  async stop(): Promise<void> {
+    const p = this.parts;
+    p.logger.info('coordinator draining');
+    await p.grpc.drain(p.config.server.shutdown_timeout);
+    await p.repairs.idle();
+    await p.router.stop();
+    await p.transport.close();
+    await p.idempotency.close();
+    await p.metadata.close();
+    for (const server of p.http) await server.close();
+  }
+}

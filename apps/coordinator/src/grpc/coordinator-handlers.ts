@@ -1,0 +1,192 @@
+// gRPC handlers of pairdb.coordinator.v1.CoordinatorService: wire messages in, service calls,
+// wire messages out; every failure becomes a status in grpc/status.ts.
+import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { coordinatorV1 } from '@pairdb/proto';
+import type { AdminService } from '../admin-service';
+import type { ContextEntry, KeyValueService, WriteResult } from '../key-value-service';
+import type { Migration, StorageNode, Tenant } from '../metadata';
+import type { CoordinatorMetrics } from '../metrics';
+import { statusCodeOf, toGrpcError } from './status';
+
+export interface HandlerDeps {
+  keyValues: KeyValueService;
+  admin: AdminService;
+  metrics: CoordinatorMetrics;
+}
+
+function clockToWire(clock: readonly ContextEntry[]): coordinatorV1.VectorClock {
+  return {
+    entries: clock.map((e) => ({ coordinatorNodeId: e.actor, logicalTimestamp: e.counter })),
+  };
+}
+
+function clockFromWire(clock: coordinatorV1.VectorClock | undefined): ContextEntry[] {
+  return (clock?.entries ?? []).map((e) => ({
+    actor: e.coordinatorNodeId,
+    counter: e.logicalTimestamp,
+  }));
+}
+
+function tenantToWire(tenant: Tenant): coordinatorV1.Tenant {
+  return {
+    tenantId: tenant.tenantId,
+    replicationFactor: tenant.replicationFactor,
+    conflictResolution: tenant.conflictResolution,
+    version: BigInt(tenant.version),
+    createdAtUnixMs: BigInt(tenant.createdAtUnixMs),
+    updatedAtUnixMs: BigInt(tenant.updatedAtUnixMs),
+  };
+}
+
+function nodeToWire(node: StorageNode): coordinatorV1.StorageNode {
+  return {
+    nodeId: node.nodeId,
+    host: node.host,
+    port: node.port,
+    status: node.status,
+    virtualNodes: node.virtualNodes,
+  };
+}
+
+function migrationToWire(m: Migration): coordinatorV1.Migration {
+  return {
+    migrationId: m.migrationId,
+    type: m.type,
+    nodeId: m.nodeId,
+    status: m.status,
+    phase: m.phase,
+    keysMigrated: BigInt(m.keysMigrated),
+    totalKeys: BigInt(m.totalKeys),
+    percentage:
+      m.totalKeys > 0
+        ? Math.min(100, (m.keysMigrated / m.totalKeys) * 100)
+        : m.status === 'completed'
+          ? 100
+          : 0,
+    startedAtUnixMs: BigInt(m.startedAtUnixMs),
+    completedAtUnixMs: BigInt(m.completedAtUnixMs ?? 0),
+    errorMessage: m.errorMessage ?? '',
+  };
+}
+
+function writeToWire(result: WriteResult): coordinatorV1.WriteKeyValueResponse {
+  return {
+    success: true,
+    key: result.key,
+    idempotencyKey: result.idempotencyKey,
+    vectorClock: clockToWire(result.clock),
+    replicaCount: result.replicaCount,
+    consistency: result.consistency,
+    isDuplicate: result.duplicate,
+  };
+}
+
+/** Wraps one RPC: runs it, records count and latency, maps errors to statuses. */
+function rpc<Req, Res>(deps: HandlerDeps, operation: string, run: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const stop = deps.metrics.requestDuration.startTimer({ operation });
+    run(call.request).then(
+      (response) => {
+        stop();
+        deps.metrics.requests.inc({ operation, status: 'OK' });
+        callback(null, response);
+      },
+      (error: unknown) => {
+        stop();
+        deps.metrics.requests.inc({ operation, status: status[statusCodeOf(error)] ?? 'UNKNOWN' });
+        callback(toGrpcError(error));
+      },
+    );
+  };
+}
+
+export function createCoordinatorHandlers(
+  deps: HandlerDeps,
+): coordinatorV1.CoordinatorServiceServer {
+  const { keyValues, admin } = deps;
+  return {
+    writeKeyValue: rpc(deps, 'write', async (r: coordinatorV1.WriteKeyValueRequest) => {
+      const result = await keyValues.write({
+        tenantId: r.tenantId,
+        key: r.key,
+        value: r.value,
+        consistency: r.consistency,
+        idempotencyKey: r.idempotencyKey,
+        context: clockFromWire(r.context),
+      });
+      if (result.duplicate) deps.metrics.idempotentDuplicates.inc();
+      return writeToWire(result);
+    }),
+    readKeyValue: rpc(deps, 'read', async (r: coordinatorV1.ReadKeyValueRequest) => {
+      const result = await keyValues.read(r.tenantId, r.key, r.consistency);
+      return {
+        success: true,
+        key: result.key,
+        value: Buffer.from(result.value),
+        vectorClock: clockToWire(result.clock),
+        siblings: result.siblings.map((s) => ({
+          value: Buffer.from(s.value),
+          dot: { coordinatorNodeId: s.dot.actor, logicalTimestamp: s.dot.counter },
+        })),
+      };
+    }),
+    deleteKeyValue: rpc(deps, 'delete', async (r: coordinatorV1.DeleteKeyValueRequest) => {
+      const result = await keyValues.write({
+        tenantId: r.tenantId,
+        key: r.key,
+        value: undefined,
+        consistency: r.consistency,
+        idempotencyKey: r.idempotencyKey,
+        context: clockFromWire(r.context),
+      });
+      return { success: true, key: result.key, replicaCount: result.replicaCount };
+    }),
+    createTenant: rpc(deps, 'create_tenant', async (r: coordinatorV1.CreateTenantRequest) => ({
+      tenant: tenantToWire(
+        await admin.createTenant(r.tenantId, r.replicationFactor, r.conflictResolution),
+      ),
+    })),
+    getTenant: rpc(deps, 'get_tenant', async (r: coordinatorV1.GetTenantRequest) => ({
+      tenant: tenantToWire(await admin.getTenant(r.tenantId)),
+    })),
+    updateReplicationFactor: rpc(
+      deps,
+      'update_replication_factor',
+      async (r: coordinatorV1.UpdateReplicationFactorRequest) => ({
+        tenant: tenantToWire(
+          await admin.updateReplicationFactor(
+            r.tenantId,
+            r.replicationFactor,
+            Number(r.expectedVersion),
+          ),
+        ),
+      }),
+    ),
+    addStorageNode: rpc(
+      deps,
+      'add_storage_node',
+      async (r: coordinatorV1.AddStorageNodeRequest) => ({
+        node: nodeToWire(await admin.addStorageNode(r.nodeId, r.host, r.port, r.virtualNodes)),
+        migrationId: '',
+      }),
+    ),
+    removeStorageNode: rpc(
+      deps,
+      'remove_storage_node',
+      async (r: coordinatorV1.RemoveStorageNodeRequest) => {
+        await admin.removeStorageNode(r.nodeId);
+        return { migrationId: '' };
+      },
+    ),
+    listStorageNodes: rpc(deps, 'list_storage_nodes', async () => ({
+      nodes: (await admin.listStorageNodes()).map(nodeToWire),
+    })),
+    getMigrationStatus: rpc(
+      deps,
+      'get_migration_status',
+      async (r: coordinatorV1.GetMigrationStatusRequest) => ({
+        migration: migrationToWire(await admin.getMigration(r.migrationId)),
+      }),
+    ),
+  };
+}

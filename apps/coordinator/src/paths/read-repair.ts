@@ -1,0 +1,108 @@
+// Read repair (DESIGN.md section 4): replicas that answered a read with stale versions or none
+// get the reconciled set written back, asynchronously, through a bounded queue drained by a few
+// workers. A full queue drops the repair and counts it (anti-entropy heals what is dropped).
+import { storageV1 } from '@pairdb/proto';
+import type { VersionSet } from '@pairdb/vectorclock';
+import {
+  prepareRepair,
+  type ReplicaNode,
+  type ReplicaTransport,
+} from '../replicas/replica-transport';
+import { versionSetToWire } from './version-wire';
+import type { ConflictPolicy } from './write-path';
+
+/** Repairs waiting at most; beyond it new ones are dropped and counted. */
+export const REPAIR_QUEUE_MAX_DEFAULT = 10_000;
+/** Repairs in flight at once. */
+export const REPAIR_WORKERS_DEFAULT = 4;
+
+export interface RepairJob {
+  readonly node: ReplicaNode;
+  readonly tenantId: string;
+  readonly key: string;
+  readonly versions: VersionSet;
+  readonly policy: ConflictPolicy;
+}
+
+export interface ReadRepairEvents {
+  onTriggered?(): void;
+  onDone?(): void;
+  onFailed?(job: RepairJob, error: Error): void;
+  onDropped?(): void;
+}
+
+export interface ReadRepairOptions {
+  transport: ReplicaTransport;
+  timeoutMs: number;
+  queueMax?: number;
+  workers?: number;
+  events?: ReadRepairEvents;
+}
+
+const POLICY_TO_WIRE = {
+  lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
+  siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
+} as const;
+
+export class ReadRepairQueue {
+  private readonly queue: RepairJob[] = [];
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: ReadRepairOptions) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a repair; false (and counted) when the queue is full. */
+  enqueue(job: RepairJob): boolean {
+    this.options.events?.onTriggered?.();
+    if (this.queue.length >= (this.options.queueMax ?? REPAIR_QUEUE_MAX_DEFAULT)) {
+      this.options.events?.onDropped?.();
+      return false;
+    }
+    this.queue.push(job);
+    this.pump();
+    return true;
+  }
+
+  /** Resolves once nothing is queued or running (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    const workers = this.options.workers ?? REPAIR_WORKERS_DEFAULT;
+    while (this.active < workers && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.active++;
+      void this.run(job).finally(() => {
+        this.active--;
+        this.pump();
+        if (this.active === 0 && this.queue.length === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      });
+    }
+  }
+
+  private async run(job: RepairJob): Promise<void> {
+    const operation = prepareRepair({
+      tenantId: job.tenantId,
+      key: job.key,
+      versions: versionSetToWire(job.versions),
+      conflictPolicy: POLICY_TO_WIRE[job.policy],
+      hintFor: undefined,
+    });
+    try {
+      await this.options.transport.send(job.node, operation, this.options.timeoutMs);
+      this.options.events?.onDone?.();
+    } catch (error) {
+      this.options.events?.onFailed?.(job, error as Error);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Tenant settings on the request path: an LRU cache in front of the metadata store (TTL 5 min
+// by default), refreshed at once on this coordinator's own updates. Other coordinators'
+// updates are seen within the TTL.
+import { LRUCache } from 'lru-cache';
+import type { MetadataStore, Tenant } from '../metadata';
+
+export const TENANT_CACHE_TTL_MS_DEFAULT = 5 * 60_000;
+export const TENANT_CACHE_ENTRIES_MAX_DEFAULT = 10_000;
+
+export interface TenantCacheEvents {
+  onHit?(): void;
+  onMiss?(): void;
+}
+
+export class TenantCache {
+  private readonly cache: LRUCache<string, Tenant>;
+  /** One metadata read per tenant at a time, however many requests miss together. */
+  private readonly loading = new Map<string, Promise<Tenant>>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    options: { ttlMs?: number; entriesMax?: number } = {},
+    private readonly events: TenantCacheEvents = {},
+  ) {
+    this.cache = new LRUCache<string, Tenant>({
+      max: options.entriesMax ?? TENANT_CACHE_ENTRIES_MAX_DEFAULT,
+      ttl: options.ttlMs ?? TENANT_CACHE_TTL_MS_DEFAULT,
+    });
+  }
+
+  /** Throws TenantNotFoundError (not cached: a tenant created later is found at once). */
+  async get(tenantId: string): Promise<Tenant> {
+    const cached = this.cache.get(tenantId);
+    if (cached) {
+      this.events.onHit?.();
+      return cached;
+    }
+    this.events.onMiss?.();
+    let loading = this.loading.get(tenantId);
+    if (!loading) {
+      loading = this.store.getTenant(tenantId).finally(() => this.loading.delete(tenantId));
+      this.loading.set(tenantId, loading);
+    }
+    const tenant = await loading;
+    this.cache.set(tenantId, tenant);
+    return tenant;
+  }
+
+  /** Records a tenant this coordinator just created or updated. */
+  put(tenant: Tenant): void {
+    this.cache.set(tenant.tenantId, tenant);
+  }
+
+  invalidate(tenantId: string): void {
+    this.cache.delete(tenantId);
+  }
+}

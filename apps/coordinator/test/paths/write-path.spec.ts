@@ -1,0 +1,127 @@
+import { HybridLogicalClock, liveValues, VersionVector } from '@pairdb/vectorclock';
+import { QuorumError } from '../../src/errors';
+import { NodeHealth } from '../../src/replicas/node-health';
+import { WritePath, type WriteCommand } from '../../src/paths/write-path';
+import { FakeCluster } from './fake-cluster';
+
+function setup(nodeIds = ['n1', 'n2', 'n3', 'n4']) {
+  const cluster = new FakeCluster(nodeIds);
+  const hints: Array<[string, string]> = [];
+  let quorumFailures = 0;
+  const path = new WritePath({
+    actor: 'coord-1',
+    clock: new HybridLogicalClock('coord-1'),
+    placement: cluster,
+    transport: cluster,
+    health: new NodeHealth(),
+    timeoutMs: 200,
+    events: {
+      onHintSent: (owner, standIn) => hints.push([owner, standIn]),
+      onQuorumFailure: () => quorumFailures++,
+    },
+  });
+  return { cluster, path, hints, quorumFailures: () => quorumFailures };
+}
+
+const command = (overrides: Partial<WriteCommand> = {}): WriteCommand => ({
+  tenantId: 't',
+  key: 'k',
+  value: Buffer.from('v'),
+  context: VersionVector.EMPTY,
+  consistency: 'quorum',
+  replicationFactor: 3,
+  policy: 'lww',
+  ...overrides,
+});
+
+async function settle(ms = 50) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('write path', () => {
+  it('writes to all three replicas and answers with the written version', async () => {
+    const { cluster, path } = setup();
+    const outcome = await path.write(command());
+    expect(outcome.acknowledged).toBeGreaterThanOrEqual(2);
+    expect(liveValues(outcome.versions).map((s) => Buffer.from(s.value).toString())).toEqual(['v']);
+    await settle();
+    for (const id of ['n1', 'n2', 'n3']) expect(cluster.node(id).data.get('t/k')).toBeDefined();
+    expect(cluster.node('n4').data.size).toBe(0);
+  });
+
+  it('answers a QUORUM write at two acks while the third replica is still slow', async () => {
+    const { cluster, path } = setup();
+    cluster.node('n3').delayMs = 150;
+    const started = Date.now();
+    const outcome = await path.write(command());
+    expect(outcome.acknowledged).toBe(2);
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(cluster.node('n3').data.size).toBe(0);
+    await settle(200);
+    expect(cluster.node('n3').data.get('t/k')).toBeDefined();
+  });
+
+  it('hints the write of a down replica to the first stand-in and still succeeds at QUORUM', async () => {
+    const { cluster, path, hints } = setup();
+    cluster.node('n2').mode = 'down';
+    await path.write(command());
+    await settle();
+    expect(hints).toEqual([['n2', 'n4']]);
+    expect(cluster.node('n4').hints).toHaveLength(1);
+    expect(cluster.node('n4').hints[0]!.owner).toBe('n2');
+    expect(cluster.node('n4').data.size).toBe(0);
+  });
+
+  it('fails ALL with one replica down, naming achieved/required, and still hints', async () => {
+    const { cluster, path, hints, quorumFailures } = setup();
+    cluster.node('n1').mode = 'down';
+    const error = await path.write(command({ consistency: 'all' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuorumError);
+    expect((error as QuorumError).achieved).toBe(2);
+    expect((error as QuorumError).required).toBe(3);
+    expect((error as Error).message).toContain('2/3');
+    expect((error as Error).message).toContain('n1: connection refused');
+    expect(quorumFailures()).toBe(1);
+    await settle();
+    expect(hints).toEqual([['n1', 'n4']]);
+  });
+
+  it('fails QUORUM with two replicas down and counts hints separately from acks', async () => {
+    const { cluster, path } = setup();
+    cluster.node('n1').mode = 'down';
+    cluster.node('n2').mode = 'down';
+    await expect(path.write(command())).rejects.toThrow('1/2');
+  });
+
+  it('succeeds at ONE with a single replica up', async () => {
+    const { cluster, path } = setup(['n1', 'n2', 'n3']);
+    cluster.node('n1').mode = 'down';
+    cluster.node('n2').mode = 'down';
+    const outcome = await path.write(command({ consistency: 'one' }));
+    expect(outcome.acknowledged).toBe(1);
+  });
+
+  it('refuses a write when the ring holds fewer nodes than W', async () => {
+    const { path } = setup(['n1']);
+    await expect(path.write(command())).rejects.toThrow(
+      /only 1 storage nodes for replication factor 3/,
+    );
+  });
+
+  it('times out a hanging replica and hints it', async () => {
+    const { cluster, path, hints } = setup();
+    cluster.node('n3').mode = 'hang';
+    await path.write(command());
+    await settle(300);
+    expect(hints).toEqual([['n3', 'n4']]);
+  });
+
+  it('gives each write a larger dot from the coordinator clock', async () => {
+    const { path } = setup();
+    const first = await path.write(command());
+    const second = await path.write(command({ key: 'other' }));
+    expect(second.versions.siblings[0]!.dot.counter).toBeGreaterThan(
+      first.versions.siblings[0]!.dot.counter,
+    );
+  });
+});

@@ -1,0 +1,43 @@
+import { status } from '@grpc/grpc-js';
+import { RemovalRefusedError } from '../../src/admin-service';
+import {
+  InvalidArgumentError,
+  KeyNotFoundError,
+  QuorumError,
+  TooLargeError,
+} from '../../src/errors';
+import { statusCodeOf, toGrpcError } from '../../src/grpc/status';
+import {
+  MetadataUnavailableError,
+  NodeExistsError,
+  TenantExistsError,
+  TenantNotFoundError,
+  VersionConflictError,
+} from '../../src/metadata';
+
+describe('coordinator errors to gRPC status (DESIGN.md section 8)', () => {
+  it.each([
+    [new InvalidArgumentError('key', '', 'is required'), status.INVALID_ARGUMENT],
+    [new TenantNotFoundError('t'), status.NOT_FOUND],
+    [new KeyNotFoundError('t', 'k'), status.NOT_FOUND],
+    [new TenantExistsError('t'), status.ALREADY_EXISTS],
+    [new NodeExistsError('n'), status.ALREADY_EXISTS],
+    [new VersionConflictError('t', 1, 2), status.ABORTED],
+    [new QuorumError('write', 1, 2, []), status.UNAVAILABLE],
+    [new MetadataUnavailableError('down'), status.UNAVAILABLE],
+    [new TooLargeError('value', 2, 1), status.RESOURCE_EXHAUSTED],
+    [new RemovalRefusedError('n', 2, 3), status.FAILED_PRECONDITION],
+    [new Error('a bug'), status.INTERNAL],
+  ])('%s -> %s', (error, code) => {
+    expect(statusCodeOf(error)).toBe(code);
+  });
+
+  it('carries the message naming field and value into the status details', () => {
+    const grpcError = toGrpcError(
+      new InvalidArgumentError('consistency', 'most', 'must be one of "one", "quorum", "all"'),
+    );
+    expect(grpcError.details).toBe(
+      'consistency must be one of "one", "quorum", "all" (got "most")',
+    );
+  });
+});

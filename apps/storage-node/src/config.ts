@@ -1,0 +1,66 @@
+// Storage node configuration: YAML (see config.example.yaml) overridden by PAIRDB_* variables.
+import { durationMs, flag, integer, loadConfig, sizeBytes, text } from '@pairdb/service-runtime';
+import { z } from 'zod';
+import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from './versions/validation';
+
+const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
+
+export const storageNodeConfigSchema = z.object({
+  server: z
+    .object({
+      node_id: text('storage-node-1'),
+      host: text('0.0.0.0'),
+      port: port(50052),
+      /** Address other nodes and coordinators reach this node at; default host:port. */
+      advertise_address: text(''),
+      shutdown_timeout: durationMs('30s'),
+    })
+    .prefault({}),
+  http: z.object({ host: text('0.0.0.0'), port: port(9091) }).prefault({}),
+  storage: z
+    .object({
+      data_dir: text('./data/storage-node'),
+      sync_policy: text('always', ['always', 'interval', 'none']),
+      sync_interval: durationMs('10ms'),
+      memtable_bytes_max: sizeBytes('64MiB'),
+      block_cache_bytes: sizeBytes('32MiB'),
+      max_open_files: integer(512, { min: 16, max: 65_536 }),
+      tombstone_grace: durationMs('10d'),
+      disk_free_bytes_min: sizeBytes('64MiB'),
+    })
+    .prefault({}),
+  limits: z
+    .object({
+      key_bytes_max: integer(KEY_BYTES_MAX_DEFAULT, { min: 1, max: 64 * 1024 }),
+      value_bytes_max: sizeBytes(VALUE_BYTES_MAX_DEFAULT),
+      vector_entries_max: integer(32, { min: 1, max: 1024 }),
+      siblings_max: integer(16, { min: 1, max: 1024 }),
+    })
+    .prefault({}),
+  hints: z
+    .object({
+      max_age: durationMs('3h'),
+      delivery_interval: durationMs('1s'),
+    })
+    .prefault({}),
+  logging: z
+    .object({
+      level: text('info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+      format: text('auto', ['auto', 'json', 'pretty']),
+    })
+    .prefault({}),
+  metrics: z.object({ enabled: flag(true) }).prefault({}),
+});
+
+export type StorageNodeConfig = z.output<typeof storageNodeConfigSchema>;
+
+export function loadStorageNodeConfig(
+  file?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): StorageNodeConfig {
+  return loadConfig(storageNodeConfigSchema, {
+    file,
+    env,
+    aliases: { PAIRDB_NODE_ID: 'server.node_id', PAIRDB_DATA_DIR: 'storage.data_dir' },
+  });
+}

@@ -1,0 +1,16 @@
+// Public entry of the storage engine: the node service imports only from here.
+export { Engine, KEY_BYTES_MAX, VALUE_BYTES_MAX } from './engine';
+export type { BatchOp, EngineStats, IterateRange, LevelStats, Snapshot } from './engine';
+export { ENGINE_DEFAULTS } from './engine-options';
+export type { EngineLogger, EngineOptions } from './engine-options';
+export type { SyncPolicy } from './commit-log';
+export type { DiskFreeBytesSource } from './disk-guard';
+export {
+  BackgroundError,
+  CorruptionError,
+  DiskFullError,
+  EngineClosedError,
+  EngineError,
+  InvalidArgumentError,
+  LockedError,
+} from './errors';

@@ -1,0 +1,2 @@
+export { mergeEntries, newestPerKey } from './merging-iterator';
+export type { NewestPerKeyOptions } from './merging-iterator';

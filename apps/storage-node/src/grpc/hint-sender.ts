@@ -1,0 +1,56 @@
+// Delivers hints to their owners over the owners' unary Repair RPC (hint delivery is rare and
+// small; the batched stream is for the coordinator's hot path).
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { storageV1 } from '@pairdb/proto';
+import type { HintSender } from '../hints/hint-delivery';
+import type { Hint, HintTarget } from '../hints/hint-store';
+import { versionSetToWire } from './convert';
+
+/** Longest a single hinted repair may take before the owner counts as unreachable. */
+export const HINT_REPAIR_TIMEOUT_MS = 5_000;
+
+const POLICY_TO_WIRE = {
+  lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
+  siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
+} as const;
+
+export class GrpcHintSender implements HintSender {
+  private readonly clients = new Map<string, storageV1.StorageServiceClient>();
+
+  async send(target: HintTarget, hints: readonly Hint[]): Promise<void> {
+    const client = this.client(target.address);
+    await Promise.all(
+      hints.map(
+        (hint) =>
+          new Promise<void>((resolve, reject) => {
+            client.repair(
+              {
+                tenantId: hint.tenantId,
+                key: hint.key,
+                versions: versionSetToWire(hint.versions),
+                conflictPolicy: POLICY_TO_WIRE[hint.policy],
+                hintFor: undefined,
+              },
+              new Metadata(),
+              { deadline: Date.now() + HINT_REPAIR_TIMEOUT_MS },
+              (error: ServiceError | null) => (error ? reject(error) : resolve()),
+            );
+          }),
+      ),
+    );
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private client(address: string): storageV1.StorageServiceClient {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new storageV1.StorageServiceClient(address, credentials.createInsecure());
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,326 @@
+// gRPC handlers of pairdb.storage.v1.StorageService over the replica. Unary RPCs and the
+// batched Exchange stream share one dispatch, so both paths behave the same.
+import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { storageV1 } from '@pairdb/proto';
+import type { Engine } from '../engine';
+import type { StorageMetrics } from '../metrics';
+import {
+  DIGEST_BUCKETS_DEFAULT,
+  DIGEST_BUCKETS_MAX,
+  digestTokenRange,
+} from '../ranges/range-digest';
+import { scanTokenRange } from '../ranges/token-range-scan';
+import type { Replica } from '../replica';
+import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
+import { InvalidRequestError } from '../versions/validation';
+import {
+  contextFromWire,
+  dotFromWire,
+  hintTargetFromWire,
+  policyFromWire,
+  versionSetFromWire,
+  versionSetToWire,
+} from './convert';
+import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from './status';
+
+/** Entries per ScanRange message when the caller does not say. */
+export const SCAN_PAGE_SIZE_DEFAULT = 256;
+/** Largest page a caller may ask for: bounds one message. */
+export const SCAN_PAGE_SIZE_MAX = 4096;
+/** HealthCheck stops counting keys here, so the call stays short; the count is then a floor. */
+export const KEY_COUNT_MAX = 10_000_000;
+/** Keys counted per event-loop turn: requests interleave with a long count. */
+const KEY_COUNT_CHUNK = 4096;
+
+type Operation = NonNullable<storageV1.ExchangeItem['operation']>;
+type Outcome = NonNullable<storageV1.ExchangeResult['outcome']>;
+
+export interface HandlerDeps {
+  replica: Replica;
+  engine: Engine;
+  metrics: StorageMetrics;
+  /** False while starting or draining: requests answer UNAVAILABLE. */
+  isServing(): boolean;
+  freeDiskBytes(): number | undefined;
+}
+
+async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> {
+  const { replica } = deps;
+  switch (operation.$case) {
+    case 'write': {
+      const r = operation.value;
+      const versions = await replica.write({
+        tenantId: r.tenantId,
+        key: r.key,
+        context: contextFromWire('context', r.context),
+        dot: dotFromWire('dot', r.dot),
+        content: { value: r.value },
+        policy: policyFromWire(r.conflictPolicy),
+        hintFor: hintTargetFromWire(r.hintFor),
+      });
+      return { $case: 'write', value: { versions: versionSetToWire(versions) } };
+    }
+    case 'delete': {
+      const r = operation.value;
+      const versions = await replica.write({
+        tenantId: r.tenantId,
+        key: r.key,
+        context: contextFromWire('context', r.context),
+        dot: dotFromWire('dot', r.dot),
+        content: { tombstone: true },
+        policy: policyFromWire(r.conflictPolicy),
+        hintFor: hintTargetFromWire(r.hintFor),
+      });
+      return { $case: 'delete', value: { versions: versionSetToWire(versions) } };
+    }
+    case 'read': {
+      const versions = replica.read(operation.value.tenantId, operation.value.key);
+      return {
+        $case: 'read',
+        value: {
+          found: versions !== undefined,
+          versions: versions ? versionSetToWire(versions) : undefined,
+        },
+      };
+    }
+    case 'repair': {
+      const r = operation.value;
+      const versions = await replica.repair({
+        tenantId: r.tenantId,
+        key: r.key,
+        versions: versionSetFromWire('versions', r.versions),
+        policy: policyFromWire(r.conflictPolicy),
+        hintFor: hintTargetFromWire(r.hintFor),
+      });
+      return { $case: 'repair', value: { versions: versionSetToWire(versions) } };
+    }
+  }
+}
+
+async function measured(deps: HandlerDeps, operation: Operation): Promise<Outcome> {
+  const stop = deps.metrics.requestDuration.startTimer({ operation: operation.$case });
+  try {
+    if (!deps.isServing()) {
+      throw new NotServingError('storage node is not serving (starting or shutting down)');
+    }
+    const outcome = await apply(deps, operation);
+    deps.metrics.requests.inc({ operation: operation.$case, status: 'OK' });
+    return outcome;
+  } catch (error) {
+    deps.metrics.requests.inc({
+      operation: operation.$case,
+      status: status[statusCodeOf(error)] ?? 'UNKNOWN',
+    });
+    throw error;
+  } finally {
+    stop();
+  }
+}
+
+function unary<Req, Res>(
+  deps: HandlerDeps,
+  toOperation: (request: Req) => Operation,
+  fromOutcome: (outcome: Outcome) => Res,
+) {
+  return (call: { request: Req }, callback: sendUnaryData<Res>) => {
+    measured(deps, toOperation(call.request)).then(
+      (outcome) => callback(null, fromOutcome(outcome)),
+      (error) => callback(toGrpcError(error)),
+    );
+  };
+}
+
+export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServiceServer {
+  return {
+    write: unary(
+      deps,
+      (r: storageV1.WriteRequest) => ({ $case: 'write', value: r }),
+      (o) => o.value as storageV1.WriteResponse,
+    ),
+    read: unary(
+      deps,
+      (r: storageV1.ReadRequest) => ({ $case: 'read', value: r }),
+      (o) => o.value as storageV1.ReadResponse,
+    ),
+    delete: unary(
+      deps,
+      (r: storageV1.DeleteRequest) => ({ $case: 'delete', value: r }),
+      (o) => o.value as storageV1.DeleteResponse,
+    ),
+    repair: unary(
+      deps,
+      (r: storageV1.RepairRequest) => ({ $case: 'repair', value: r }),
+      (o) => o.value as storageV1.RepairResponse,
+    ),
+    healthCheck: (_call, callback) => {
+      void countKeys(deps.engine).then((keyCount) =>
+        callback(null, {
+          nodeId: deps.replica.nodeId,
+          serving: deps.isServing() && deps.replica.engineError === undefined,
+          hintsPending: BigInt(deps.replica.hintsPending),
+          freeDiskBytes: BigInt(deps.freeDiskBytes() ?? 0),
+          approximateKeyCount: BigInt(keyCount),
+        }),
+      );
+    },
+    exchange: (call) => handleExchange(deps, call),
+    scanRange: (call) => void handleScan(deps, call),
+    rangeDigest: (call, callback) => {
+      try {
+        const r = call.request;
+        const bucketCount = r.bucketCount === 0 ? DIGEST_BUCKETS_DEFAULT : r.bucketCount;
+        if (bucketCount > DIGEST_BUCKETS_MAX) {
+          throw new InvalidRequestError(
+            'bucket_count',
+            bucketCount,
+            `is above ${DIGEST_BUCKETS_MAX}`,
+          );
+        }
+        const range = requireRange(r.range);
+        const snapshot = deps.engine.snapshot();
+        try {
+          const digest = digestTokenRange(
+            deps.engine,
+            { ...range, tenantId: r.tenantId, bucketCount },
+            snapshot,
+          );
+          callback(null, { bucketDigests: digest.buckets, keyCount: BigInt(digest.keyCount) });
+        } finally {
+          snapshot.release();
+        }
+      } catch (error) {
+        callback(toGrpcError(error));
+      }
+    },
+  };
+}
+
+/**
+ * Data keys in one snapshot, every tenant (tombstones included until compaction drops them),
+ * for HealthCheck; -1 when the engine cannot be read (closed, failed). Yields to the event loop
+ * between chunks so a count never holds up requests.
+ */
+async function countKeys(engine: Engine): Promise<number> {
+  let snapshot: ReturnType<Engine['snapshot']> | undefined;
+  try {
+    snapshot = engine.snapshot();
+    let count = 0;
+    for (const _entry of engine.iterate({
+      gte: dataKeyFloor(0n),
+      lt: DATA_KEYSPACE_END,
+      snapshot,
+    })) {
+      count++;
+      if (count >= KEY_COUNT_MAX) break;
+      if (count % KEY_COUNT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return count;
+  } catch {
+    return -1;
+  } finally {
+    snapshot?.release();
+  }
+}
+
+function requireRange(range: storageV1.TokenRange | undefined): { start: bigint; end: bigint } {
+  if (!range) throw new InvalidRequestError('range', range, 'is required');
+  return { start: range.start, end: range.end };
+}
+
+/**
+ * The batched data path: each incoming batch is applied item by item (writes of one batch
+ * reach the engine in the same turn, so they share one commit-log append and fsync); results
+ * are sent back as they complete, gathered into one message per event-loop turn.
+ */
+function handleExchange(
+  deps: HandlerDeps,
+  call: ServerDuplexStream<storageV1.ExchangeRequest, storageV1.ExchangeResponse>,
+): void {
+  let pending: storageV1.ExchangeResult[] = [];
+  let flushScheduled = false;
+  let closed = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (closed || pending.length === 0) return;
+    const results = pending;
+    pending = [];
+    call.write({ results });
+  };
+  const complete = (result: storageV1.ExchangeResult) => {
+    pending.push(result);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+  call.on('data', (batch: storageV1.ExchangeRequest) => {
+    const receivedMs = Date.now();
+    for (const item of batch.items) {
+      const run = async (): Promise<Outcome> => {
+        if (!item.operation) throw new InvalidRequestError('operation', 'none', 'is required');
+        if (item.timeoutMs > 0 && Date.now() - receivedMs > item.timeoutMs) {
+          throw new DeadlinePassedError(item.timeoutMs);
+        }
+        return measured(deps, item.operation);
+      };
+      run().then(
+        (outcome) => complete({ id: item.id, outcome }),
+        (error) => {
+          const message = error instanceof Error ? error.message : String(error);
+          const code = statusCodeOf(error);
+          complete({ id: item.id, outcome: { $case: 'error', value: { code, message } } });
+        },
+      );
+    }
+  });
+  call.on('end', () => {
+    flush();
+    closed = true;
+    call.end();
+  });
+  call.on('error', () => {
+    closed = true;
+  });
+  call.on('cancelled', () => {
+    closed = true;
+  });
+}
+
+async function handleScan(
+  deps: HandlerDeps,
+  call: ServerWritableStream<storageV1.ScanRangeRequest, storageV1.ScanRangeResponse>,
+): Promise<void> {
+  let snapshot: ReturnType<Engine['snapshot']> | undefined;
+  try {
+    const r = call.request;
+    const range = requireRange(r.range);
+    const pageSize = r.pageSize === 0 ? SCAN_PAGE_SIZE_DEFAULT : r.pageSize;
+    if (pageSize > SCAN_PAGE_SIZE_MAX)
+      throw new InvalidRequestError('page_size', pageSize, `is above ${SCAN_PAGE_SIZE_MAX}`);
+    snapshot = deps.engine.snapshot();
+    let page: storageV1.ScannedVersion[] = [];
+    const query = { ...range, tenantId: r.tenantId, afterKey: Buffer.from(r.afterKey) };
+    for (const entry of scanTokenRange(deps.engine, query, snapshot)) {
+      if (call.cancelled) return;
+      page.push({
+        tenantId: entry.tenantId,
+        key: entry.key,
+        token: entry.token,
+        versions: versionSetToWire(entry.versions),
+        engineKey: entry.engineKey,
+      });
+      if (page.length >= pageSize) {
+        const flowing = call.write({ entries: page });
+        page = [];
+        if (!flowing) await new Promise((resolve) => call.once('drain', resolve));
+      }
+    }
+    if (page.length > 0) call.write({ entries: page });
+    call.end();
+  } catch (error) {
+    call.destroy(toGrpcError(error) as unknown as Error);
+  } finally {
+    snapshot?.release();
+  }
+}

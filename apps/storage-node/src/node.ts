@@ -1,0 +1,192 @@
+// A storage node process: the engine, the replica logic, the gRPC server (StorageService,
+// health, reflection), the HTTP health/metrics server and the hint delivery loop.
+import { statfsSync } from 'node:fs';
+import {
+  startGrpcServer,
+  STORAGE_SERVICE_NAME,
+  storageV1,
+  type GrpcServerHandle,
+} from '@pairdb/proto';
+import {
+  livenessRoute,
+  metricsRoute,
+  readinessRoute,
+  startHttpServer,
+  type HttpServerHandle,
+  type Logger,
+} from '@pairdb/service-runtime';
+import type { StorageNodeConfig } from './config';
+import { Engine } from './engine';
+import { createStorageHandlers } from './grpc/storage-handlers';
+import { GrpcHintSender } from './grpc/hint-sender';
+import { HintDelivery } from './hints/hint-delivery';
+import { HintStore } from './hints/hint-store';
+import { StorageMetrics } from './metrics';
+import { Replica } from './replica';
+import { VersionStore } from './versions/version-store';
+
+/** How long free disk space readings are reused for metrics and health. */
+const DISK_READING_TTL_MS = 1_000;
+
+export class StorageNode {
+  private serving = false;
+
+  private constructor(
+    readonly config: StorageNodeConfig,
+    private readonly logger: Logger,
+    private readonly engine: Engine,
+    private readonly grpc: GrpcServerHandle,
+    private readonly http: HttpServerHandle,
+    private readonly hintDelivery: HintDelivery,
+    private readonly hintSender: GrpcHintSender,
+  ) {}
+
+  get grpcPort(): number {
+    return this.grpc.port;
+  }
+
+  get httpPort(): number {
+    return this.http.port;
+  }
+
+  static async start(config: StorageNodeConfig, logger: Logger): Promise<StorageNode> {
+    const engine = await Engine.open({
+      dir: config.storage.data_dir,
+      syncPolicy: config.storage.sync_policy as 'always' | 'interval' | 'none',
+      syncIntervalMs: config.storage.sync_interval,
+      memtableBytesMax: config.storage.memtable_bytes_max,
+      blockCacheBytes: config.storage.block_cache_bytes,
+      maxOpenFiles: config.storage.max_open_files,
+      tombstoneGraceMs: config.storage.tombstone_grace,
+      diskFreeBytesMin: config.storage.disk_free_bytes_min,
+      logger,
+    });
+    try {
+      return await StorageNode.startServices(config, logger, engine);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+  }
+
+  private static async startServices(
+    config: StorageNodeConfig,
+    logger: Logger,
+    engine: Engine,
+  ): Promise<StorageNode> {
+    const disk = diskReader(config.storage.data_dir);
+    const hints = HintStore.open(engine);
+    // Handlers and health checks are built before the node object they report on.
+    const self: { node?: StorageNode } = {};
+    const metrics = new StorageMetrics({
+      engine: () => engine,
+      freeDiskBytes: disk,
+      hintsPending: () => hints.pending,
+    });
+    const versions = new VersionStore(
+      engine,
+      {
+        vectorEntriesMax: config.limits.vector_entries_max,
+        siblingsMax: config.limits.siblings_max,
+      },
+      { onSiblingCapCollapse: () => metrics.siblingCapCollapses.inc() },
+    );
+    const replica = new Replica(
+      config.server.node_id,
+      engine,
+      versions,
+      hints,
+      { keyBytesMax: config.limits.key_bytes_max, valueBytesMax: config.limits.value_bytes_max },
+      { onHintStored: () => metrics.hintsStored.inc() },
+    );
+    const hintSender = new GrpcHintSender();
+    const hintDelivery = new HintDelivery({
+      store: hints,
+      sender: hintSender,
+      logger,
+      intervalMs: config.hints.delivery_interval,
+      maxAgeMs: config.hints.max_age,
+      onDelivered: (count) => metrics.hintsDelivered.inc(count),
+      onDropped: (count) => metrics.hintsDropped.inc(count),
+    });
+    const routes = {
+      '/healthz': livenessRoute(),
+      '/readyz': readinessRoute(() => {
+        const error = engine.backgroundError;
+        const ready = self.node?.serving === true && error === undefined;
+        return {
+          ready,
+          checks: {
+            engine: error ? `stuck: ${error.message}` : 'open',
+            grpc: self.node?.serving ? 'serving' : 'not serving',
+          },
+        };
+      }),
+      ...(config.metrics.enabled ? { '/metrics': metricsRoute(metrics.registry) } : {}),
+    };
+    const http = await startHttpServer({ host: config.http.host, port: config.http.port, routes });
+    let grpc: GrpcServerHandle;
+    try {
+      grpc = await startGrpcServer({
+        host: config.server.host,
+        port: config.server.port,
+        service: storageV1.StorageServiceService,
+        implementation: createStorageHandlers({
+          replica,
+          engine,
+          metrics,
+          isServing: () => self.node?.serving ?? false,
+          freeDiskBytes: disk,
+        }),
+        serviceName: STORAGE_SERVICE_NAME,
+      });
+    } catch (error) {
+      await http.close();
+      throw error;
+    }
+    const grpcPort = grpc.port;
+    const node = new StorageNode(config, logger, engine, grpc, http, hintDelivery, hintSender);
+    self.node = node;
+    node.serving = true;
+    hintDelivery.start();
+    logger.info(
+      {
+        nodeId: config.server.node_id,
+        grpcPort,
+        httpPort: http.port,
+        dataDir: config.storage.data_dir,
+      },
+      'storage node serving',
+    );
+    return node;
+  }
+
+  /** Stops accepting, drains in-flight requests, flushes the engine. */
+  async stop(): Promise<void> {
+    this.logger.info('storage node draining');
+    this.serving = false;
+    await this.hintDelivery.stop();
+    await this.grpc.drain(this.config.server.shutdown_timeout);
+    this.hintSender.close();
+    await this.engine.close();
+    await this.http.close();
+  }
+}
+
+function diskReader(dir: string): () => number | undefined {
+  let readAtMs = 0;
+  let free: number | undefined;
+  return () => {
+    const now = Date.now();
+    if (now - readAtMs >= DISK_READING_TTL_MS) {
+      readAtMs = now;
+      try {
+        const stats = statfsSync(dir);
+        free = stats.bavail * stats.bsize;
+      } catch {
+        free = undefined;
+      }
+    }
+    return free;
+  };
+}

@@ -1,0 +1,67 @@
+// Request limits a storage node enforces on its own, whatever the coordinator checked.
+import { TENANT_ID_BYTES_MAX } from './engine-keys';
+
+/** Keys are opaque UTF-8 strings of at most 1 KiB (DESIGN.md section 3). */
+export const KEY_BYTES_MAX_DEFAULT = 1024;
+/** Values up to 1 MiB by default; larger values belong in a blob store. */
+export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
+
+export interface RequestLimits {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+}
+
+export class InvalidRequestError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`${field} ${reason} (got ${describe(value)})`);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** A request bigger than a configured limit: RESOURCE_EXHAUSTED, not INVALID_ARGUMENT. */
+export class RequestTooLargeError extends Error {
+  constructor(
+    readonly field: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`${field} is ${sizeBytes} bytes, above the limit of ${limitBytes} bytes`);
+    this.name = 'RequestTooLargeError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}...` : JSON.stringify(value);
+  }
+  return String(value);
+}
+
+export function validateTenantId(tenantId: string): void {
+  if (tenantId.length === 0) throw new InvalidRequestError('tenant_id', tenantId, 'is required');
+  if (Buffer.byteLength(tenantId, 'utf8') > TENANT_ID_BYTES_MAX) {
+    throw new InvalidRequestError(
+      'tenant_id',
+      tenantId,
+      `is longer than ${TENANT_ID_BYTES_MAX} bytes`,
+    );
+  }
+}
+
+export function validateKey(key: string, limits: RequestLimits): void {
+  if (key.length === 0) throw new InvalidRequestError('key', key, 'is required');
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > limits.keyBytesMax) {
+    throw new InvalidRequestError('key', key, `is ${bytes} bytes, above ${limits.keyBytesMax}`);
+  }
+}
+
+export function validateValue(value: Uint8Array, limits: RequestLimits): void {
+  if (value.length > limits.valueBytesMax) {
+    throw new RequestTooLargeError('value', value.length, limits.valueBytesMax);
+  }
+}

@@ -1,0 +1,279 @@
+// The client against a real gRPC server on 127.0.0.1 that answers from a script: conversions,
+// deadlines, which operations are retried and which are not, and the errors callers see.
+import { status } from '@grpc/grpc-js';
+import { coordinatorV1, storageV1 } from '@pairdb/proto';
+import { createServer } from 'node:net';
+import {
+  AlreadyExistsError,
+  ClientUsageError,
+  ConnectionError,
+  DeadlineExceededError,
+  NotFoundError,
+  PairDBClient,
+  probeStorageNode,
+  QuorumError,
+  UnavailableError,
+} from '../src';
+import { FakeCoordinator } from './fake-coordinator';
+
+/** Above 2^53: a clock counter that a JavaScript number would round. */
+const BIG_COUNTER = 2n ** 60n + 7n;
+const UNAVAILABLE = { error: status.UNAVAILABLE, message: 'metadata store down' } as const;
+const READ_REPLY = {
+  reply: coordinatorV1.ReadKeyValueResponse.fromPartial({
+    success: true,
+    key: 'k',
+    value: Buffer.from('v1'),
+    vectorClock: { entries: [{ coordinatorNodeId: 'c1', logicalTimestamp: BIG_COUNTER }] },
+    siblings: [
+      { value: Buffer.from('v1'), dot: { coordinatorNodeId: 'c1', logicalTimestamp: 5n } },
+      { value: Buffer.from('v2'), dot: { coordinatorNodeId: 'c2', logicalTimestamp: 6n } },
+    ],
+  }),
+};
+const WRITE_REPLY = {
+  reply: coordinatorV1.WriteKeyValueResponse.fromPartial({
+    success: true,
+    key: 'k',
+    replicaCount: 2,
+    consistency: 'quorum',
+  }),
+};
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('PairDBClient', () => {
+  let fake: FakeCoordinator;
+  let client: PairDBClient;
+
+  beforeEach(async () => {
+    fake = new FakeCoordinator();
+    await fake.start();
+    client = new PairDBClient({
+      address: fake.address,
+      timeoutMs: 2_000,
+      retry: { attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20 },
+    });
+  });
+
+  afterEach(async () => {
+    client.close();
+    await fake.stop();
+  });
+
+  it('keeps clock counters above 2^53 exact and returns every sibling', async () => {
+    fake.on('readKeyValue', READ_REPLY);
+    const read = await client.get('t', 'k', { consistency: 'all' });
+    expect(read.value.toString()).toBe('v1');
+    expect(read.vectorClock).toEqual([{ actor: 'c1', counter: BIG_COUNTER }]);
+    expect(read.siblings.map((s) => [s.value.toString(), s.dot?.actor])).toEqual([
+      ['v1', 'c1'],
+      ['v2', 'c2'],
+    ]);
+    expect(fake.calls('readKeyValue')).toEqual([{ tenantId: 't', key: 'k', consistency: 'all' }]);
+  });
+
+  it('sends a write context back exactly as a read returned it', async () => {
+    fake.on('readKeyValue', READ_REPLY).on('writeKeyValue', WRITE_REPLY);
+    const read = await client.get('t', 'k');
+    await client.put('t', 'k', 'merged', { context: read.vectorClock, idempotencyKey: 'id-1' });
+    const sent = fake.calls('writeKeyValue')[0] as coordinatorV1.WriteKeyValueRequest;
+    expect(sent.context?.entries).toEqual([
+      { coordinatorNodeId: 'c1', logicalTimestamp: BIG_COUNTER },
+    ]);
+    expect(sent.value.toString()).toBe('merged');
+    expect(sent.idempotencyKey).toBe('id-1');
+    expect(sent.consistency).toBe('');
+  });
+
+  it('sends exactly the bytes of a Uint8Array view, offset and length respected', async () => {
+    fake.on('writeKeyValue', WRITE_REPLY);
+    const backing = new Uint8Array([9, 9, 1, 2, 3, 9]);
+    await client.put('t', 'k', backing.subarray(2, 5));
+    const sent = fake.calls('writeKeyValue')[0] as coordinatorV1.WriteKeyValueRequest;
+    expect([...sent.value]).toEqual([1, 2, 3]);
+  });
+
+  it('retries a read through UNAVAILABLE until it succeeds', async () => {
+    fake.on('readKeyValue', UNAVAILABLE, UNAVAILABLE, READ_REPLY);
+    expect((await client.get('t', 'k')).value.toString()).toBe('v1');
+    expect(fake.calls('readKeyValue')).toHaveLength(3);
+  });
+
+  it('gives up after the configured attempts with the last error', async () => {
+    fake.on('readKeyValue', UNAVAILABLE);
+    const error = await rejection(client.get('t', 'k'));
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe('metadata store down');
+    expect(fake.calls('readKeyValue')).toHaveLength(3);
+  });
+
+  it('never retries a write without an idempotency key: it might apply twice', async () => {
+    fake.on('writeKeyValue', UNAVAILABLE, WRITE_REPLY);
+    expect(await rejection(client.put('t', 'k', 'v'))).toBeInstanceOf(UnavailableError);
+    expect(fake.calls('writeKeyValue')).toHaveLength(1);
+  });
+
+  it('retries a write that carries an idempotency key, through UNAVAILABLE and ABORTED', async () => {
+    const inProgress = { error: status.ABORTED, message: 'still in progress' };
+    fake.on('writeKeyValue', UNAVAILABLE, inProgress, WRITE_REPLY);
+    const written = await client.put('t', 'k', 'v', { idempotencyKey: 'id-2' });
+    expect(written.replicaCount).toBe(2);
+    expect(fake.calls('writeKeyValue')).toHaveLength(3);
+  });
+
+  it('retries a delete only with an idempotency key', async () => {
+    const reply = {
+      reply: coordinatorV1.DeleteKeyValueResponse.fromPartial({ key: 'k', replicaCount: 3 }),
+    };
+    fake.on('deleteKeyValue', UNAVAILABLE, reply);
+    expect(await rejection(client.delete('t', 'k'))).toBeInstanceOf(UnavailableError);
+    fake.on('deleteKeyValue', UNAVAILABLE, reply);
+    expect(await client.delete('t', 'k', { idempotencyKey: 'd1' })).toEqual({
+      key: 'k',
+      replicaCount: 3,
+    });
+    expect(fake.calls('deleteKeyValue')).toHaveLength(3);
+  });
+
+  it('does not retry admin changes: a repeated create would report ALREADY_EXISTS', async () => {
+    fake.on('createTenant', UNAVAILABLE);
+    expect(await rejection(client.createTenant('t'))).toBeInstanceOf(UnavailableError);
+    expect(fake.calls('createTenant')).toHaveLength(1);
+  });
+
+  it('does not retry NOT_FOUND: the answer would not change', async () => {
+    fake.on('readKeyValue', { error: status.NOT_FOUND, message: 'tenant "t" not found' });
+    const error = await rejection(client.get('t', 'k'));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe('tenant "t" not found');
+    expect(fake.calls('readKeyValue')).toHaveLength(1);
+  });
+
+  it('ends a call that never gets an answer at its deadline', async () => {
+    fake.on('getTenant', { hang: true });
+    const started = Date.now();
+    const error = await rejection(client.getTenant('t', { timeoutMs: 300 }));
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('skips a retry whose backoff would pass the deadline', async () => {
+    const slow = new PairDBClient({
+      address: fake.address,
+      timeoutMs: 300,
+      retry: { attempts: 5, backoffBaseMs: 10_000, backoffMaxMs: 10_000 },
+    });
+    // Whatever wait the jitter draws, the error comes by the 300 ms deadline, not after 10 s.
+    fake.on('listStorageNodes', UNAVAILABLE);
+    try {
+      const started = Date.now();
+      await rejection(slow.listStorageNodes());
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      slow.close();
+    }
+  });
+
+  it('names quorum failures with achieved and required replicas', async () => {
+    fake.on('writeKeyValue', {
+      error: status.UNAVAILABLE,
+      message: 'write quorum not reached: 1/2 replicas acknowledged (node-1: timed out)',
+    });
+    const error = await rejection(client.put('t', 'k', 'v'));
+    expect(error).toBeInstanceOf(QuorumError);
+    expect(error).toMatchObject({ achieved: 1, required: 2, code: 'UNAVAILABLE' });
+  });
+
+  it('maps ALREADY_EXISTS to its class with the server message', async () => {
+    fake.on('addStorageNode', {
+      error: status.ALREADY_EXISTS,
+      message: 'storage node "n1" already exists',
+    });
+    const error = await rejection(client.addStorageNode({ nodeId: 'n1', host: 'h', port: 1 }));
+    expect(error).toBeInstanceOf(AlreadyExistsError);
+    expect(error).toMatchObject({ operation: 'AddStorageNode', code: 'ALREADY_EXISTS' });
+  });
+
+  it('refuses a bad consistency level before sending anything', async () => {
+    const error = await rejection(client.get('t', 'k', { consistency: 'most' as 'all' }));
+    expect(error).toBeInstanceOf(ClientUsageError);
+    expect(error.message).toContain('"most"');
+    expect(fake.calls('readKeyValue')).toHaveLength(0);
+  });
+
+  it('converts tenants, nodes and migrations to plain numbers', async () => {
+    fake
+      .on('getTenant', {
+        reply: coordinatorV1.GetTenantResponse.fromPartial({
+          tenant: { tenantId: 't', replicationFactor: 3, conflictResolution: 'lww', version: 4n },
+        }),
+      })
+      .on('listStorageNodes', {
+        reply: coordinatorV1.ListStorageNodesResponse.fromPartial({
+          nodes: [{ nodeId: 'n', host: 'h', port: 9, status: 'active', virtualNodes: 8 }],
+        }),
+      })
+      .on('getMigrationStatus', {
+        reply: coordinatorV1.GetMigrationStatusResponse.fromPartial({
+          migration: { migrationId: 'm', keysMigrated: 5n, totalKeys: 10n, percentage: 50 },
+        }),
+      });
+    expect(await client.getTenant('t')).toMatchObject({ replicationFactor: 3, version: 4 });
+    expect(await client.listStorageNodes()).toEqual([
+      { nodeId: 'n', host: 'h', port: 9, status: 'active', virtualNodes: 8 },
+    ]);
+    expect(await client.getMigrationStatus('m')).toMatchObject({
+      keysMigrated: 5,
+      totalKeys: 10,
+      percentage: 50,
+    });
+  });
+
+  it('probes a storage node for its health and key count', async () => {
+    fake.healthReply = storageV1.HealthCheckResponse.fromPartial({
+      nodeId: 'node-0',
+      serving: true,
+      hintsPending: 2n,
+      freeDiskBytes: 1024n,
+      approximateKeyCount: 12n,
+    });
+    expect(await probeStorageNode(fake.address)).toEqual({
+      nodeId: 'node-0',
+      serving: true,
+      hintsPending: 2,
+      freeDiskBytes: 1024,
+      approximateKeyCount: 12,
+    });
+  });
+});
+
+describe('PairDBClient without a server', () => {
+  it('reports a refused connection as ConnectionError naming the address, after retrying', async () => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    const client = new PairDBClient({ address, retry: { backoffBaseMs: 5 } });
+    try {
+      const error = await rejection(client.get('t', 'k'));
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error.message).toContain(address);
+    } finally {
+      client.close();
+    }
+  });
+});

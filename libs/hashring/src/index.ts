@@ -1,0 +1,40 @@
+// @pairdb/hashring: consistent hashing for PairDB (DESIGN.md section 5). Pure computation: no
+// I/O, no gRPC. Tokens are SHA-256 based (the placement contract is in token.ts).
+
+export {
+  DuplicateNodeIdError,
+  EmptyNodeIdError,
+  EmptyRingError,
+  HashRingError,
+  InvalidReplicaCountError,
+  InvalidTokenError,
+  InvalidVirtualNodeCountError,
+  UnknownNodeError,
+} from './errors';
+export {
+  DEFAULT_VIRTUAL_NODES,
+  HashRing,
+  VIRTUAL_NODES_MAX,
+  VIRTUAL_NODES_MIN,
+  type RingNode,
+} from './hash-ring';
+export { diffRings, type RangeMove } from './ring-diff';
+export {
+  KEY_SEPARATOR,
+  TOKEN_BITS,
+  TOKEN_MAX,
+  TOKEN_SPACE,
+  VIRTUAL_NODE_SEPARATOR,
+  assertToken,
+  keyToken,
+  tokenOf,
+  virtualNodeToken,
+  type Token,
+} from './token';
+export {
+  rangeContains,
+  rangeFraction,
+  rangeWidth,
+  type ReplicatedRange,
+  type TokenRange,
+} from './token-range';

@@ -1,0 +1,176 @@
+// Child process: one load run. It receives a LoadPlan over IPC, runs `clients` callers in closed
+// loop (each sends its next call when the previous one answers) for the warm-up and then the
+// measured window, and sends back a LoadResult. It runs apart from the servers it measures, so
+// its own work never shares their event loop. All callers share one grpc-js channel (one HTTP/2
+// connection), as an application's client would.
+import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { coordinatorV1 } from '@pairdb/proto';
+import { build as buildHistogram } from 'hdr-histogram-js';
+import { EchoClient } from './echo-service';
+import {
+  BENCH_CONSISTENCY,
+  BENCH_TENANT_ID,
+  benchKey,
+  benchValue,
+  echoPayloadBytes,
+  writeRequest,
+  type LoadMessage,
+  type LoadPlan,
+  type LoadResult,
+} from './workload';
+
+/** A call slower than this counts as an error rather than holding its caller forever. */
+const CALL_DEADLINE_MS = 10_000;
+/** Histogram range: 1 us to a minute, 3 significant digits. */
+const LATENCY_US_MAX = 60_000_000;
+const MICROSECONDS_PER_MS = 1_000;
+
+type Done = (error: ServiceError | null) => void;
+type Issue = (done: Done) => void;
+
+interface EchoCaller extends Client {
+  echo(request: Buffer, metadata: Metadata, options: { deadline: number }, done: Done): void;
+}
+
+function callOptions(): { deadline: number } {
+  return { deadline: Date.now() + CALL_DEADLINE_MS };
+}
+
+interface WorkloadCalls {
+  readonly client: Client;
+  /** Sends one call of the plan's workload. */
+  readonly issue: Issue;
+  /** The first key index no call has used yet. */
+  nextKeyIndex(): number;
+}
+
+function workloadCalls(plan: LoadPlan): WorkloadCalls {
+  const insecure = credentials.createInsecure();
+  if (plan.workload === 'echo') {
+    const client = new EchoClient(plan.address, insecure) as unknown as EchoCaller;
+    const payload = Buffer.alloc(echoPayloadBytes(), 0x61);
+    return {
+      client,
+      issue: (done) => client.echo(payload, new Metadata(), callOptions(), done),
+      nextKeyIndex: () => plan.keyOffset,
+    };
+  }
+  const client = new coordinatorV1.CoordinatorServiceClient(plan.address, insecure);
+  if (plan.workload === 'write') {
+    const value = benchValue();
+    let nextKeyIndex = plan.keyOffset;
+    return {
+      client,
+      issue: (done) =>
+        client.writeKeyValue(
+          writeRequest(nextKeyIndex++, value),
+          new Metadata(),
+          callOptions(),
+          done,
+        ),
+      nextKeyIndex: () => nextKeyIndex,
+    };
+  }
+  if (plan.keyCount === 0) throw new Error('the read workload needs keys written before');
+  return {
+    client,
+    issue: (done) =>
+      client.readKeyValue(
+        {
+          tenantId: BENCH_TENANT_ID,
+          key: benchKey(Math.floor(Math.random() * plan.keyCount)),
+          consistency: BENCH_CONSISTENCY,
+        },
+        new Metadata(),
+        callOptions(),
+        done,
+      ),
+    nextKeyIndex: () => plan.keyOffset,
+  };
+}
+
+async function run(plan: LoadPlan): Promise<LoadResult> {
+  const { client, issue, nextKeyIndex } = workloadCalls(plan);
+  const histogram = buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: LATENCY_US_MAX,
+    numberOfSignificantValueDigits: 3,
+  });
+  let operations = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  // The window opens and closes on timers, which also tell the parent to read every server's
+  // CPU time, so both measure the same interval.
+  let phase: 'warm-up' | 'measuring' | 'done' = 'warm-up';
+  let openedMs = 0;
+  let closedMs = 0;
+  setTimeout(() => {
+    phase = 'measuring';
+    openedMs = performance.now();
+    report({ kind: 'window-open' });
+  }, plan.warmupMs);
+  const closing = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      phase = 'done';
+      closedMs = performance.now();
+      report({ kind: 'window-closed' });
+      resolve();
+    }, plan.warmupMs + plan.durationMs),
+  );
+
+  const caller = () =>
+    new Promise<void>((resolve) => {
+      const next = () => {
+        const sent = performance.now();
+        issue((error) => {
+          if (phase === 'measuring') {
+            if (error) {
+              errors++;
+              firstError ??= `${error.code}: ${error.details || error.message}`;
+            } else {
+              operations++;
+              const latencyMs = performance.now() - sent;
+              histogram.recordValue(Math.round(latencyMs * MICROSECONDS_PER_MS));
+            }
+          }
+          if (phase === 'done') resolve();
+          else next();
+        });
+      };
+      next();
+    });
+  await Promise.all([closing, ...Array.from({ length: plan.clients }, caller)]);
+  client.close();
+  const windowMs = closedMs - openedMs;
+
+  const ms = (percentile: number) =>
+    histogram.getValueAtPercentile(percentile) / MICROSECONDS_PER_MS;
+  return {
+    workload: plan.workload,
+    clients: plan.clients,
+    operations,
+    errors,
+    firstError,
+    windowMs,
+    operationsPerSecond: operations / (windowMs / 1_000),
+    p50Ms: ms(50),
+    p99Ms: ms(99),
+    p999Ms: ms(99.9),
+    maxMs: histogram.maxValue / MICROSECONDS_PER_MS,
+    nextKeyIndex: nextKeyIndex(),
+  };
+}
+
+function report(message: LoadMessage, sent: () => void = () => undefined): void {
+  process.send!(message, sent);
+}
+
+process.once('message', (plan: LoadPlan) => {
+  run(plan).then(
+    (result) => report({ kind: 'result', result }, () => process.disconnect()),
+    (error: Error) => {
+      console.error(`load generator: ${error.message}`);
+      process.exit(1);
+    },
+  );
+});
