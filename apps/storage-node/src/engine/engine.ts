@@ -40,7 +40,7 @@ import { DiskGuard } from './disk-guard';
 import { EngineIterator, scan } from './engine-iterator';
 import { EngineOptions, EngineSettings, resolveOptions } from './engine-options';
 import { Entry, EntryKind } from './entry';
-import { BackgroundError, EngineClosedError, InvalidArgumentError } from './errors';
+import { BackgroundError, EngineClosedError, EngineError, InvalidArgumentError } from './errors';
 import { tablePath } from './file-names';
 import { LEVEL_COUNT, ManifestState, TableFile, writeManifest } from './manifest';
 import { Memtable, MemtablePool } from './memtable';
@@ -365,7 +365,16 @@ export class Engine {
     }
     this.closing = true;
     try {
-      while (this.writeQueue.length > 0 && !this.stickyError) await this.nextProgress();
+      while (this.writeQueue.length > 0 && !this.stickyError) {
+        this.scheduleBackground();
+        if (!this.backgroundRunning && this.stallLevel() === 'stop') {
+          // Nothing can unblock them (a bug): fail them rather than wait forever.
+          const error = new EngineError('engine closed with writes stalled behind L0');
+          for (const queued of this.writeQueue.splice(0)) queued.reject(error);
+          break;
+        }
+        await this.nextProgress();
+      }
       await this.commitLog?.sync();
       if (!this.stickyError) await this.flushMemtables();
     } catch (error) {
@@ -524,7 +533,9 @@ export class Engine {
     if (this.immutables.length > 0) return { what: 'flush', run: () => this.flushOldest() };
     const manual = this.manualJobs.shift();
     if (manual) return manual;
-    if (this.closing) return undefined;
+    // While closing, compactions still run as long as accepted writes wait behind an L0
+    // stop: close() applies those writes first, and only a compaction can unblock them.
+    if (this.closing && this.writeQueue.length === 0) return undefined;
     const plan = pickCompaction(this.current.metas(), this.settings, this.compactPointers);
     return plan && { what: 'compaction', run: () => this.compact(plan) };
   }

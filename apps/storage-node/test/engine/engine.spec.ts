@@ -237,6 +237,26 @@ describe('engine lifecycle', () => {
     for (let i = 0; i < 100; i++) expect(engine.get(key(i))?.toString()).toBe(`v${1900 + i}`);
   });
 
+  // close() once spun forever here: it waited for the queued writes, which waited for an L0
+  // compaction, which close() had stopped scheduling.
+  it('close() applies writes queued behind an L0 stop (close during a backlog)', async () => {
+    const settings = {
+      memtableBytesMax: 1024,
+      l0CompactionTrigger: 2,
+      l0SlowdownTrigger: 2,
+      l0StopTrigger: 3,
+    };
+    const engine = await open(settings);
+    const writes = [];
+    for (let i = 0; i < 2000; i++) writes.push(engine.put(key(i % 100), Buffer.from(`v${i}`)));
+    const results = Promise.allSettled(writes);
+    await engine.close();
+    expect((await results).filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(engine.stats().writeStalls).toBeGreaterThan(0);
+    const reopened = await open(settings);
+    for (let i = 0; i < 100; i++) expect(reopened.get(key(i))?.toString()).toBe(`v${1900 + i}`);
+  }, 60_000);
+
   it('writes submitted in one event-loop turn share one commit-log fsync', async () => {
     const engine = await open({ syncPolicy: 'always', memtableBytesMax: 1024 * 1024 });
     await engine.put(Buffer.from('warm-up'), Buffer.from('v'));
