@@ -436,7 +436,7 @@ export class Engine {
       return; // the commit log reported its failure (sticky) through onLogFailure
     }
     this.immutables.push({ memtable: this.mutable, logNumberAfter: segment });
-    this.mutable = new Memtable(this.memtablePool);
+    this.mutable = new Memtable(this.memtablePool, this.mutable.nextSizing());
     this.scheduleBackground();
   }
 

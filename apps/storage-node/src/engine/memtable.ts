@@ -69,6 +69,15 @@ const SLAB_BYTES_MAX = 1024 * 1024;
 const OWN_SLAB_BYTES_MIN = 64 * 1024;
 /** Arrays grow by half: capacity beyond use stays under a third of what they hold. */
 const GROWTH_FACTOR = 1.5;
+/** A memtable sized after its predecessor reserves this much more, so it rarely grows. */
+const SIZING_HEADROOM = 1.25;
+/**
+ * The first memtable has no predecessor to size it: it assumes entries this small (16-byte keys,
+ * 100-byte values and the row), so that it seldom grows; later ones follow their predecessor.
+ */
+const FIRST_ENTRY_BYTES_GUESS = 160;
+/** The pool hands out a buffer up to this much larger than asked (sizes drift a little). */
+const POOL_SLACK = 1.5;
 /** The hash table is at most half full, so probe runs stay short. */
 const HASH_LOAD_MAX = 0.5;
 const HASH_SLOTS_INITIAL = 16;
@@ -80,6 +89,17 @@ export interface MemtableRange {
   lt?: Buffer;
   /** Only entries with seq <= maxSeq. */
   maxSeq?: number;
+}
+
+/**
+ * First capacities of a memtable's arrays, taken from the memtable before it: every array is
+ * allocated once at about its final size instead of growing by copies (each growth left the old
+ * array behind, ~2x the final arrays in all, and an odd size nobody reuses).
+ */
+export interface MemtableSizing {
+  rows: number;
+  links: number;
+  slots: number;
 }
 
 /** A frozen memtable's shared memory, for reading its entries in another thread. */
@@ -108,12 +128,21 @@ export class MemtablePool {
   /** @param bytesMax most bytes kept for reuse (the engine keeps one memtable's worth). */
   constructor(readonly bytesMax: number) {}
 
-  /** A buffer of `byteLength` bytes with arbitrary contents. */
+  /** A buffer of at least `byteLength` bytes (at most POOL_SLACK times more), arbitrary contents. */
   take(byteLength: number): SharedArrayBuffer {
-    const recycled = this.free.get(byteLength)?.pop();
-    if (recycled === undefined) return new SharedArrayBuffer(byteLength);
-    this.bytes -= byteLength;
-    return recycled;
+    let best: number | undefined;
+    for (const [size, list] of this.free) {
+      if (list.length === 0 || size < byteLength || size > byteLength * POOL_SLACK) continue;
+      if (best === undefined || size < best) best = size;
+    }
+    if (best === undefined) return new SharedArrayBuffer(byteLength);
+    this.bytes -= best;
+    return this.free.get(best)!.pop()!;
+  }
+
+  /** Capacities for a memtable that has no predecessor, from the memtable size limit. */
+  firstSizing(): MemtableSizing {
+    return sizingFor(Math.floor(this.bytesMax / FIRST_ENTRY_BYTES_GUESS), 0);
   }
 
   /** Takes back a buffer nobody reads or writes any more. */
@@ -152,12 +181,22 @@ export class Memtable {
   bytes = 0;
   /** Versions held. */
   count = 0;
+  /** Times an array was replaced by a larger copy (sizing from the predecessor avoids them). */
+  arrayGrowths = 0;
   minSeq = Number.POSITIVE_INFINITY;
   maxSeq = 0;
 
-  constructor(private readonly pool: MemtablePool = NO_POOL) {
+  constructor(
+    private readonly pool: MemtablePool = NO_POOL,
+    private readonly sizing?: MemtableSizing,
+  ) {
     this.keys = new SlabSpace(pool);
     this.values = new SlabSpace(pool);
+  }
+
+  /** Capacities for the memtable that follows this one (see MemtableSizing). */
+  nextSizing(): MemtableSizing {
+    return sizingFor(Math.ceil((this.count + 1) * SIZING_HEADROOM), this.linksUsed);
   }
 
   /** Marks an iteration in progress: the memory stays until as many unpin() calls. */
@@ -272,25 +311,31 @@ export class Memtable {
 
   /** The first arrays (the head row and its links included), zeroed: 0 means "no link". */
   private allocate(): void {
-    this.rows = this.int32s(ROWS_INITIAL * ROW_FIELDS).fill(0);
-    this.seqs = this.float64s(ROWS_INITIAL);
-    this.links = this.int32s(LINKS_INITIAL).fill(0);
-    this.slots = this.int32s(HASH_SLOTS_INITIAL).fill(0);
-    this.bytes += this.rows.byteLength + this.seqs.byteLength;
-    this.bytes += this.links.byteLength + this.slots.byteLength;
+    const sizing = this.sizing ?? this.pool.firstSizing();
+    const rows = Math.max(ROWS_INITIAL, sizing.rows);
+    this.rows = this.int32s(rows * ROW_FIELDS).fill(0);
+    this.seqs = this.float64s(rows);
+    this.links = this.int32s(Math.max(LINKS_INITIAL, sizing.links)).fill(0);
+    this.slots = this.int32s(Math.max(HASH_SLOTS_INITIAL, sizing.slots)).fill(0);
+    this.bytes += bufferBytes(this.rows) + bufferBytes(this.seqs);
+    this.bytes += bufferBytes(this.links) + bufferBytes(this.slots);
   }
 
   private int32s(length: number): Int32Array {
-    return new Int32Array(this.pool.take(length * Int32Array.BYTES_PER_ELEMENT));
+    return new Int32Array(this.pool.take(length * Int32Array.BYTES_PER_ELEMENT), 0, length);
   }
 
   private float64s(length: number): Float64Array {
-    return new Float64Array(this.pool.take(length * Float64Array.BYTES_PER_ELEMENT));
+    return new Float64Array(this.pool.take(length * Float64Array.BYTES_PER_ELEMENT), 0, length);
   }
 
-  /** Replaced by a larger copy: nobody reads the old array any more (readers use this.*). */
+  /**
+   * Replaced by a larger copy: nobody reads the old array any more (readers use this.*). It is
+   * left to the garbage collector, not the pool: its size is one the next memtables skip.
+   */
   private retireArray(array: Int32Array | Float64Array): void {
-    this.pool.give(array.buffer as SharedArrayBuffer);
+    this.arrayGrowths++;
+    this.bytes -= bufferBytes(array);
   }
 
   /** Copies the key and value into slabs and fills a new row (not yet linked). */
@@ -442,7 +487,7 @@ export class Memtable {
     rows.set(this.rows);
     const seqs = this.float64s(capacity);
     seqs.set(this.seqs);
-    this.bytes += rows.byteLength - this.rows.byteLength + seqs.byteLength - this.seqs.byteLength;
+    this.bytes += bufferBytes(rows) + bufferBytes(seqs);
     this.retireArray(this.rows);
     this.retireArray(this.seqs);
     this.rows = rows;
@@ -455,7 +500,7 @@ export class Memtable {
     );
     const links = this.int32s(capacity);
     links.set(this.links);
-    this.bytes += links.byteLength - this.links.byteLength;
+    this.bytes += bufferBytes(links);
     this.retireArray(this.links);
     this.links = links;
   }
@@ -470,7 +515,7 @@ export class Memtable {
       while (slots[slot] !== HEAD) slot = (slot + 1) & mask;
       slots[slot] = row;
     }
-    this.bytes += slots.byteLength - old.byteLength;
+    this.bytes += bufferBytes(slots);
     this.retireArray(old);
     this.slots = slots;
   }
@@ -571,10 +616,25 @@ class SlabSpace {
   }
 
   private add(size: number): number {
-    this.slabs.push(Buffer.from(this.pool.take(size)));
-    this.bytes += size;
+    const slab = Buffer.from(this.pool.take(size));
+    this.slabs.push(slab);
+    this.bytes += slab.length;
     return this.slabs.length - 1;
   }
+}
+
+/** Capacities for `rows` versions; `linksUsed` 0 means "expect the skip list's average". */
+function sizingFor(rows: number, linksUsed: number): MemtableSizing {
+  let slots = HASH_SLOTS_INITIAL;
+  while (rows > slots * HASH_LOAD_MAX) slots *= 2;
+  // With one node in BRANCHING promoted per level, a row has 1 / (BRANCHING - 1) upper links.
+  const links = linksUsed > 0 ? linksUsed * SIZING_HEADROOM : rows / (BRANCHING - 1);
+  return { rows, links: Math.ceil(links) + HEIGHT_MAX, slots };
+}
+
+/** Bytes of the buffer under `array` (the pool may hand out a buffer larger than asked). */
+function bufferBytes(array: Int32Array | Float64Array): number {
+  return array.buffer.byteLength;
 }
 
 /** The hash table's hash of a key, as a signed 32-bit integer (as the rows store it). */

@@ -219,6 +219,39 @@ describe('memtable', () => {
     expect(pool.bytes).toBeLessThanOrEqual(4096);
   });
 
+  it('a memtable sized after its predecessor takes as many entries without growing its arrays', () => {
+    const fill = (memtable: Memtable): void => {
+      for (let index = 0; index < 20_000; index++) {
+        memtable.add({
+          key: key(index),
+          seq: index + 1,
+          kind: EntryKind.Put,
+          value: Buffer.alloc(8),
+        });
+      }
+    };
+    const first = new Memtable();
+    fill(first);
+    expect(first.arrayGrowths).toBeGreaterThan(0);
+    const next = new Memtable(undefined, first.nextSizing());
+    fill(next);
+    expect(next.arrayGrowths).toBe(0);
+    expect([...next.entries()].map((entry) => entry.key)).toEqual(
+      Array.from({ length: 20_000 }, (_, index) => key(index)),
+    );
+  });
+
+  it('a pool hands out a free buffer at most half again larger than asked, else a new one', () => {
+    const pool = new MemtablePool(1 << 20);
+    const kept = new SharedArrayBuffer(1000);
+    pool.give(kept);
+    expect(pool.take(500)).not.toBe(kept); // 1000 > 1.5 x 500
+    expect(pool.bytes).toBe(1000);
+    expect(pool.take(800)).toBe(kept);
+    expect(pool.bytes).toBe(0);
+    expect(pool.take(800)).not.toBe(kept);
+  });
+
   it('tracks bytes, count and the seq range it holds', () => {
     const { memtable } = build([
       [Buffer.from('a'), true],

@@ -39,6 +39,8 @@ interface QueuedTask {
   reject(error: Error): void;
 }
 
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 export class BackgroundWorker {
   private static sharedWorker: BackgroundWorker | undefined;
   private worker: Worker | undefined;
@@ -93,6 +95,9 @@ export class BackgroundWorker {
   private start(): Worker {
     const worker = new Worker(this.entry, {
       execArgv: this.entry.endsWith('.ts') ? ['--require', '@swc-node/register'] : [],
+      // A flush allocates two short-lived views per entry; a young generation left to grow to
+      // V8's default held ~40 MiB more resident memory, for no measurable speed.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     worker.on('message', (reply: WorkerReply) => {
       this.settle(worker, (task) =>
