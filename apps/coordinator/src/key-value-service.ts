@@ -174,7 +174,7 @@ export class KeyValueService {
     return {
       key: input.key,
       idempotencyKey: input.idempotencyKey,
-      clock: entriesOf(readContext(outcome.versions)),
+      clock: entriesOf(outcome.clock),
       replicaCount: outcome.acknowledged,
       consistency,
       duplicate: false,

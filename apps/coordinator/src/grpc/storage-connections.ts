@@ -1,7 +1,9 @@
 // The coordinator's data path to storage nodes (DESIGN.md 9a): one long-lived bidirectional
 // Exchange stream per node. Requests queued during one event-loop turn leave as one batch
 // (capped by count and bytes); replies come back tagged with the request id. Deadlines apply
-// per request; a broken stream fails its in-flight requests and the next request reopens it.
+// per request, checked by one timer per connection rather than one per request (a timer each
+// cost three timer objects per write); a broken stream fails its in-flight requests and the
+// next request reopens it.
 import {
   credentials,
   makeGenericClientConstructor,
@@ -48,7 +50,9 @@ interface Pending {
   readonly kind: PreparedOperation['kind'];
   readonly resolve: (reply: ReplicaReply) => void;
   readonly reject: (error: ReplicaError) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timeoutMs: number;
+  /** performance.now() past which the request fails DEADLINE_EXCEEDED. */
+  readonly deadlineMs: number;
 }
 
 class NodeConnection {
@@ -61,6 +65,9 @@ class NodeConnection {
   private queue: OutgoingItem[] = [];
   private flushScheduled = false;
   private nextId = 1;
+  /** The one deadline timer, armed for `sweepAtMs`: never later than the earliest deadline. */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAtMs = Infinity;
 
   constructor(readonly node: ReplicaNode) {
     this.client = new ExchangeClient(node.address, credentials.createInsecure(), {
@@ -83,24 +90,16 @@ class NodeConnection {
       );
     }
     const id = this.allocateId();
+    const deadlineMs = performance.now() + timeoutMs;
+    if (deadlineMs < this.sweepAtMs) this.armSweep(deadlineMs);
     return new Promise<ReplicaReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) {
-          reject(
-            new ReplicaError(
-              this.node.nodeId,
-              status.DEADLINE_EXCEEDED,
-              `no reply within ${timeoutMs} ms`,
-            ),
-          );
-        }
-      }, timeoutMs);
       this.pending.set(id, {
         nodeId: this.node.nodeId,
         kind: operation.kind,
         resolve,
         reject,
-        timer,
+        timeoutMs,
+        deadlineMs,
       });
       this.queue.push({ id, timeoutMs, operation });
       if (!this.flushScheduled) {
@@ -112,8 +111,44 @@ class NodeConnection {
 
   close(): void {
     this.failAll(status.UNAVAILABLE, 'connection closed');
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAtMs = Infinity;
     this.stream?.cancel();
     this.client.close();
+  }
+
+  private armSweep(atMs: number): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepAtMs = atMs;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, atMs - performance.now()));
+  }
+
+  /**
+   * Fails every request past its deadline and re-arms for the earliest one left. Requests
+   * mostly answer long before their deadline, so the timer fires about once per timeout and
+   * each time scans only what is in flight.
+   */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAtMs = Infinity;
+    const now = performance.now();
+    let earliestMs = Infinity;
+    for (const [id, pending] of this.pending) {
+      if (pending.deadlineMs <= now) {
+        this.pending.delete(id);
+        pending.reject(
+          new ReplicaError(
+            pending.nodeId,
+            status.DEADLINE_EXCEEDED,
+            `no reply within ${pending.timeoutMs} ms`,
+          ),
+        );
+      } else if (pending.deadlineMs < earliestMs) {
+        earliestMs = pending.deadlineMs;
+      }
+    }
+    if (earliestMs !== Infinity) this.armSweep(earliestMs);
   }
 
   private allocateId(): number {
@@ -170,7 +205,6 @@ class NodeConnection {
     const pending = this.pending.get(result.id);
     if (!pending) return; // timed out already
     this.pending.delete(result.id);
-    clearTimeout(pending.timer);
     const outcome = result.outcome;
     if (!outcome) {
       pending.reject(new ReplicaError(pending.nodeId, status.INTERNAL, 'empty reply'));
@@ -193,7 +227,6 @@ class NodeConnection {
     const failed = [...this.pending.values()];
     this.pending.clear();
     for (const pending of failed) {
-      clearTimeout(pending.timer);
       pending.reject(new ReplicaError(pending.nodeId, code, message));
     }
   }

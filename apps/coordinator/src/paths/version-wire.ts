@@ -1,6 +1,12 @@
 // Storage-protocol version sets to and from the vectorclock domain types.
 import type { storageV1 } from '@pairdb/proto';
-import { makeVersionSet, VersionVector, type Sibling, type VersionSet } from '@pairdb/vectorclock';
+import {
+  makeVersionSet,
+  readContext,
+  VersionVector,
+  type Sibling,
+  type VersionSet,
+} from '@pairdb/vectorclock';
 
 export function versionSetFromWire(set: storageV1.VersionSet): VersionSet {
   const siblings: Sibling[] = set.siblings.map((s) => {
@@ -24,4 +30,15 @@ export function versionSetToWire(set: VersionSet): storageV1.VersionSet {
       tombstone: s.tombstone === true,
     })),
   };
+}
+
+/**
+ * The read context a replica reports after a write or delete: its `clock`, or, from a node that
+ * predates reply_clock_only and sends its whole version set, that set's read context.
+ */
+export function replicaClockFromWire(
+  reply: storageV1.WriteResponse | storageV1.DeleteResponse,
+): VersionVector {
+  if (reply.versions) return readContext(versionSetFromWire(reply.versions));
+  return VersionVector.from(reply.clock.map((e) => [e.actor, e.counter] as const));
 }

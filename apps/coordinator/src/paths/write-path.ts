@@ -4,11 +4,9 @@
 // stand-in past the preference list with the intended owner attached. Hints never count toward W.
 import { storageV1 } from '@pairdb/proto';
 import {
-  sync,
-  EMPTY_VERSION_SET,
+  joinVersionVectors,
+  VersionVector,
   type HybridLogicalClock,
-  type VersionSet,
-  type VersionVector,
 } from '@pairdb/vectorclock';
 import { QuorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
@@ -23,7 +21,7 @@ import {
 } from '../replicas/replica-transport';
 import type { PlacementSource } from '../routing/placement';
 import { requiredReplies, type Consistency } from './consistency';
-import { versionSetFromWire } from './version-wire';
+import { replicaClockFromWire } from './version-wire';
 
 export type ConflictPolicy = 'lww' | 'siblings';
 
@@ -39,8 +37,12 @@ export interface WriteCommand {
 }
 
 export interface WriteOutcome {
-  /** The versions the acknowledging replicas hold after the write, merged. */
-  readonly versions: VersionSet;
+  /**
+   * The read context of the versions the acknowledging replicas hold after the write, joined:
+   * the context for the client's next write. (Joining read contexts equals taking the read
+   * context of the synced sets: a sibling sync drops is covered by the other side's context.)
+   */
+  readonly clock: VersionVector;
   /** Replicas that acknowledged before the answer. */
   readonly acknowledged: number;
 }
@@ -84,7 +86,7 @@ export class WritePath {
       let acknowledged = 0;
       let settled = false;
       let outstanding = replicas.length;
-      let merged: VersionSet = EMPTY_VERSION_SET;
+      let clock = VersionVector.EMPTY;
       const failures: { nodeId: string; message: string }[] = [];
       if (replicas.length < required) {
         failures.push({
@@ -98,7 +100,7 @@ export class WritePath {
         if (settled) return;
         if (acknowledged >= required) {
           settled = true;
-          resolve({ versions: merged, acknowledged });
+          resolve({ clock, acknowledged });
         } else if (outstanding === 0) {
           settled = true;
           this.deps.events?.onQuorumFailure?.();
@@ -108,10 +110,10 @@ export class WritePath {
       };
       for (const replica of replicas) {
         this.send(replica, operation).then(
-          (versions) => {
+          (replicaClock) => {
             outstanding--;
             acknowledged++;
-            merged = sync(merged, versions);
+            clock = joinVersionVectors(clock, replicaClock);
             decide();
           },
           (error: unknown) => {
@@ -142,6 +144,7 @@ export class WritePath {
           dot,
           conflictPolicy: policy,
           hintFor,
+          replyClockOnly: true,
         });
       }
       return prepareWrite({
@@ -156,18 +159,19 @@ export class WritePath {
         dot,
         conflictPolicy: policy,
         hintFor,
+        replyClockOnly: true,
       });
     };
   }
 
-  private async send(node: ReplicaNode, operation: PreparedOperation): Promise<VersionSet> {
+  private async send(node: ReplicaNode, operation: PreparedOperation): Promise<VersionVector> {
     try {
       const reply = await this.deps.transport.send(node, operation, this.deps.timeoutMs);
       this.deps.health.markSuccess(node.nodeId);
       if (reply.kind !== 'write' && reply.kind !== 'delete') {
         throw new ReplicaError(node.nodeId, 13, `unexpected ${reply.kind} reply to a write`);
       }
-      return reply.value.versions ? versionSetFromWire(reply.value.versions) : EMPTY_VERSION_SET;
+      return replicaClockFromWire(reply.value);
     } catch (error) {
       if (error instanceof ReplicaError && isNodeFailure(error.code))
         this.deps.health.markFailure(node.nodeId);

@@ -5,6 +5,7 @@ import {
   collapseToWinner,
   covers,
   EMPTY_VERSION_SET,
+  readContext,
   sync,
   update,
   VersionVector,
@@ -20,6 +21,10 @@ import {
 import type { Placement, PlacementSource } from '../../src/routing/placement';
 import { versionSetFromWire, versionSetToWire } from '../../src/paths/version-wire';
 
+function contextToWire(vector: VersionVector): storageV1.VersionVectorEntry[] {
+  return vector.entries().map(([actor, counter]) => ({ actor, counter }));
+}
+
 export type NodeMode = 'up' | 'down' | 'hang';
 
 export class FakeNode {
@@ -31,6 +36,10 @@ export class FakeNode {
   mode: NodeMode = 'up';
   delayMs = 0;
   readonly received: string[] = [];
+  /** Replies to writes and deletes, in order. */
+  readonly replies: storageV1.WriteResponse[] = [];
+  /** Answers every write with its whole version set, as a node that predates reply_clock_only. */
+  answersVersionSets = false;
 
   constructor(readonly nodeId: string) {}
 
@@ -48,7 +57,7 @@ export class FakeNode {
             : storageV1.DeleteRequest.decode(operation.bytes);
         if (request.hintFor) {
           this.hints.push({ owner: request.hintFor.nodeId, request });
-          return { kind: operation.kind, value: { versions: undefined } } as ReplicaReply;
+          return { kind: operation.kind, value: { versions: undefined, clock: [] } };
         }
         const id = `${request.tenantId}/${request.key}`;
         const current = this.data.get(id) ?? EMPTY_VERSION_SET;
@@ -69,10 +78,12 @@ export class FakeNode {
         if (request.conflictPolicy === storageV1.ConflictPolicy.CONFLICT_POLICY_LWW)
           next = collapseToWinner(next);
         this.data.set(id, next);
-        return {
-          kind: operation.kind,
-          value: { versions: versionSetToWire(next) },
-        } as ReplicaReply;
+        const reply =
+          request.replyClockOnly && !this.answersVersionSets
+            ? { versions: undefined, clock: contextToWire(readContext(next)) }
+            : { versions: versionSetToWire(next), clock: [] };
+        this.replies.push(reply);
+        return { kind: operation.kind, value: reply };
       }
       case 'read': {
         const request = storageV1.ReadRequest.decode(operation.bytes);

@@ -1,4 +1,4 @@
-import { HybridLogicalClock, liveValues, VersionVector } from '@pairdb/vectorclock';
+import { HybridLogicalClock, liveValues, readContext, VersionVector } from '@pairdb/vectorclock';
 import { QuorumError } from '../../src/errors';
 import { NodeHealth } from '../../src/replicas/node-health';
 import { WritePath, type WriteCommand } from '../../src/paths/write-path';
@@ -43,9 +43,12 @@ describe('write path', () => {
     const { cluster, path } = setup();
     const outcome = await path.write(command());
     expect(outcome.acknowledged).toBeGreaterThanOrEqual(2);
-    expect(liveValues(outcome.versions).map((s) => Buffer.from(s.value).toString())).toEqual(['v']);
     await settle();
-    for (const id of ['n1', 'n2', 'n3']) expect(cluster.node(id).data.get('t/k')).toBeDefined();
+    for (const id of ['n1', 'n2', 'n3']) {
+      const stored = cluster.node(id).data.get('t/k')!;
+      expect(liveValues(stored).map((s) => Buffer.from(s.value).toString())).toEqual(['v']);
+      expect(outcome.clock.entries()).toEqual(readContext(stored).entries());
+    }
     expect(cluster.node('n4').data.size).toBe(0);
   });
 
@@ -120,8 +123,29 @@ describe('write path', () => {
     const { path } = setup();
     const first = await path.write(command());
     const second = await path.write(command({ key: 'other' }));
-    expect(second.versions.siblings[0]!.dot.counter).toBeGreaterThan(
-      first.versions.siblings[0]!.dot.counter,
-    );
+    expect(second.clock.get('coord-1')).toBeGreaterThan(first.clock.get('coord-1'));
+  });
+
+  it('asks replicas for their clock only, not the stored values', async () => {
+    const { cluster, path } = setup();
+    await path.write(command());
+    await path.write(command({ value: undefined }));
+    expect(cluster.node('n1').replies.map((r) => [r.versions, r.clock.length])).toEqual([
+      [undefined, 1],
+      [undefined, 1],
+    ]);
+  });
+
+  it('answers with the joined clock of replicas that still send whole version sets', async () => {
+    const { cluster, path } = setup();
+    for (const node of cluster.nodes) node.answersVersionSets = true;
+    const first = await path.write(command({ policy: 'siblings' }));
+    await settle();
+    // A concurrent write from an empty context: every replica now holds two siblings.
+    const second = await path.write(command({ policy: 'siblings', value: Buffer.from('w') }));
+    expect(cluster.node('n1').replies[1]!.versions!.siblings).toHaveLength(2);
+    expect(second.clock.get('coord-1')).toBeGreaterThan(first.clock.get('coord-1'));
+    await settle();
+    expect(second.clock.entries()).toEqual(readContext(cluster.node('n1').data.get('t/k')!).entries());
   });
 });

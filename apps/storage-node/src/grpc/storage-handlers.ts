@@ -3,6 +3,7 @@
 import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
+import { readContext, type VersionSet } from '@pairdb/vectorclock';
 import type { Engine } from '../engine';
 import type { StorageMetrics } from '../metrics';
 import {
@@ -16,6 +17,7 @@ import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
 import { InvalidRequestError } from '../versions/validation';
 import {
   contextFromWire,
+  contextToWire,
   dotFromWire,
   hintTargetFromWire,
   policyFromWire,
@@ -45,6 +47,13 @@ export interface HandlerDeps {
   freeDiskBytes(): number | undefined;
 }
 
+/** A write or delete reply: the stored set, or only its read context when the caller asked. */
+function writeReply(versions: VersionSet, clockOnly: boolean): storageV1.WriteResponse {
+  return clockOnly
+    ? { versions: undefined, clock: contextToWire(readContext(versions)) }
+    : { versions: versionSetToWire(versions), clock: [] };
+}
+
 async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> {
   const { replica } = deps;
   switch (operation.$case) {
@@ -59,7 +68,7 @@ async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> 
         policy: policyFromWire(r.conflictPolicy),
         hintFor: hintTargetFromWire(r.hintFor),
       });
-      return { $case: 'write', value: { versions: versionSetToWire(versions) } };
+      return { $case: 'write', value: writeReply(versions, r.replyClockOnly) };
     }
     case 'delete': {
       const r = operation.value;
@@ -72,7 +81,7 @@ async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> 
         policy: policyFromWire(r.conflictPolicy),
         hintFor: hintTargetFromWire(r.hintFor),
       });
-      return { $case: 'delete', value: { versions: versionSetToWire(versions) } };
+      return { $case: 'delete', value: writeReply(versions, r.replyClockOnly) };
     }
     case 'read': {
       const versions = replica.read(operation.value.tenantId, operation.value.key);

@@ -271,6 +271,7 @@ describe('storage node service over gRPC', () => {
             dot: dot('c1', 600),
             conflictPolicy: LWW,
             hintFor: undefined,
+            replyClockOnly: false,
           },
         },
       },
@@ -287,6 +288,7 @@ describe('storage node service over gRPC', () => {
             dot: dot('c1', 601),
             conflictPolicy: LWW,
             hintFor: undefined,
+            replyClockOnly: true,
           },
         },
       },
@@ -297,8 +299,13 @@ describe('storage node service over gRPC', () => {
       },
       { id: 4, timeoutMs: 0, operation: { $case: 'read', value: { tenantId: '', key: 'x' } } },
     ]);
-    expect(results.get(1)?.outcome?.$case).toBe('write');
-    expect(results.get(2)?.outcome?.$case).toBe('write');
+    const first = results.get(1)?.outcome;
+    expect(first?.$case === 'write' && values(first.value.versions)).toEqual(['1']);
+    expect(first?.$case === 'write' && first.value.clock).toEqual([]);
+    expect(results.get(2)?.outcome).toEqual({
+      $case: 'write',
+      value: { versions: undefined, clock: [dot('c1', 601)] },
+    });
     expect(results.get(3)?.outcome).toEqual({
       $case: 'read',
       value: { found: false, versions: undefined },
@@ -307,6 +314,46 @@ describe('storage node service over gRPC', () => {
     expect(failed?.$case).toBe('error');
     expect(failed?.$case === 'error' && failed.value.code).toBe(status.INVALID_ARGUMENT);
     expect(values((await client.read('tx', 'b')).versions)).toEqual(['2']);
+  });
+
+  it('answers reply_clock_only writes and deletes with the read context and no values', async () => {
+    await client.write({ tenantId: 'tc', key: 'k', value: Buffer.from('a'), dot: dot('c1', 5) });
+    await client.write({
+      tenantId: 'tc',
+      key: 'k',
+      value: Buffer.from('b'),
+      dot: dot('c2', 7),
+      conflictPolicy: SIBLINGS,
+    });
+    const written = await client.write({
+      tenantId: 'tc',
+      key: 'k',
+      value: Buffer.from('c'),
+      context: [{ actor: 'c0', counter: 3n }],
+      dot: dot('c3', 9),
+      conflictPolicy: SIBLINGS,
+      replyClockOnly: true,
+    });
+    const stored = (await client.read('tc', 'k')).versions;
+    expect(values(stored)).toEqual(['a', 'b', 'c']);
+    expect(written).toEqual({ versions: undefined, clock: readContextOf(stored) });
+    expect(written.clock).toEqual([
+      { actor: 'c0', counter: 3n },
+      dot('c1', 5),
+      dot('c2', 7),
+      dot('c3', 9),
+    ]);
+    const deleted = await client.delete({
+      tenantId: 'tc',
+      key: 'k',
+      context: written.clock,
+      dot: dot('c1', 11),
+      replyClockOnly: true,
+    });
+    expect(deleted).toEqual({
+      versions: undefined,
+      clock: readContextOf((await client.read('tc', 'k')).versions),
+    });
   });
 
   it('streams a token range, filters by tenant and resumes after a key', async () => {
