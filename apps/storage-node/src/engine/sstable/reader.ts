@@ -105,6 +105,52 @@ class PayloadReader {
   }
 }
 
+/** Bytes of a key read into one window value: 257^6 < 2^53, so the value is an exact double. */
+const WINDOW_BYTES = 6;
+
+/**
+ * The index's last keys as one contiguous array of numbers, so that the binary search of a get
+ * touches a few cache lines instead of a Buffer object and its memory per step (that search
+ * was a fifth of a cached get). Every last key shares the first `shared` bytes (the common
+ * prefix of the first and the last, as they are sorted); the next WINDOW_BYTES bytes become a
+ * number that keeps their order: each byte counts as byte + 1 and a missing byte as 0, so a
+ * shorter key sorts first. Equal windows leave the order to the full keys.
+ */
+class KeyWindows {
+  readonly values: Float64Array;
+  private readonly prefix: Buffer;
+
+  constructor(keys: readonly Buffer[]) {
+    this.values = new Float64Array(keys.length);
+    const first = keys[0];
+    const last = keys[keys.length - 1];
+    let shared = 0;
+    if (first !== undefined && last !== undefined) {
+      const limit = Math.min(first.length, last.length);
+      while (shared < limit && first[shared] === last[shared]) shared++;
+    }
+    this.prefix = Buffer.from(first?.subarray(0, shared) ?? Buffer.alloc(0));
+    keys.forEach((key, index) => (this.values[index] = windowValue(key, shared)));
+  }
+
+  /** The window value of `key`, or -1 when it does not start with the shared prefix. */
+  of(key: Buffer): number {
+    const prefix = this.prefix;
+    const shared = prefix.length;
+    if (key.length < shared) return -1;
+    for (let index = 0; index < shared; index++) if (key[index] !== prefix[index]) return -1;
+    return windowValue(key, shared);
+  }
+}
+
+function windowValue(key: Buffer, start: number): number {
+  let value = 0;
+  for (let index = start; index < start + WINDOW_BYTES; index++) {
+    value = value * 257 + (index < key.length ? key[index]! + 1 : 0);
+  }
+  return value;
+}
+
 export class SSTableReader {
   readonly meta: SSTableMeta;
   readonly fileNumber: number;
@@ -114,6 +160,8 @@ export class SSTableReader {
   /** Index as parallel arrays: the last (key, seq) of each data block and where it lies. */
   private readonly lastKeys: Buffer[] = [];
   private readonly lastSeqs: Float64Array;
+  /** Search aid for findBlock, see KeyWindows. */
+  private readonly windows: KeyWindows;
   private readonly blockOffsets: Float64Array;
   private readonly blockLengths: Uint32Array;
   /** Reused by get(): reads are synchronous, so one cursor per reader is never shared. */
@@ -131,6 +179,7 @@ export class SSTableReader {
     const footer = this.readFooter(fileBytes);
     const index = this.parse(footer.index, BlockKind.Index, (payload) => this.parseIndex(payload));
     this.lastSeqs = index.lastSeqs;
+    this.windows = new KeyWindows(this.lastKeys);
     this.blockOffsets = index.blockOffsets;
     this.blockLengths = index.blockLengths;
     this.checkDataHandles(footer.index.offset);
@@ -234,6 +283,27 @@ export class SSTableReader {
 
   /** First block whose last entry sorts at or after (key, seq); blockCount if none. */
   private findBlock(key: Buffer, seq: number): number {
+    const windows = this.windows;
+    const window = windows.of(key);
+    if (window >= 0) {
+      // Decided by the windows alone unless they tie; only a tie reads the keys.
+      const values = windows.values;
+      let low = 0;
+      let high = values.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        const value = values[middle]!;
+        let before = value < window;
+        if (value === window) {
+          const lastKey = this.lastKeys[middle];
+          const byKey = compareBytes(lastKey, 0, lastKey.length, key, 0, key.length);
+          before = byKey < 0 || (byKey === 0 && this.lastSeqs[middle] > seq);
+        }
+        if (before) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    }
     let low = 0;
     let high = this.lastKeys.length;
     while (low < high) {

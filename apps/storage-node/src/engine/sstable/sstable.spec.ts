@@ -153,6 +153,50 @@ describe('SSTable round trip', () => {
     reader.close();
   });
 
+  // findBlock searches numbers made of the 6 bytes after the keys' shared prefix; keys that end
+  // inside those bytes, extreme byte values and probes off the prefix must all still be found.
+  it('get finds every key and no probe when keys differ in length and extreme bytes', () => {
+    const random = randomSource(23);
+    const alphabet = [0x00, 0x01, 0x7f, 0xfe, 0xff];
+    const randomKey = (prefix: string): Buffer =>
+      Buffer.concat([
+        Buffer.from(prefix),
+        Buffer.from(
+          Array.from(
+            { length: Math.floor(random() * 10) },
+            () => alphabet[Math.floor(random() * 5)],
+          ),
+        ),
+      ]);
+    const byHex = new Map<string, Buffer>();
+    while (byHex.size < 1500) {
+      const key = randomKey('shared/');
+      byHex.set(key.toString('hex'), key);
+    }
+    let seq = 1;
+    const entries: Entry[] = [...byHex.values()].flatMap((key) =>
+      Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+        key,
+        seq: seq++,
+        kind: EntryKind.Put,
+        value: Buffer.from(`v${seq}`),
+      })),
+    );
+    entries.sort(compareEntries);
+    const reader = SSTableReader.open(writeTable(entries, { blockBytes: 64 }), { fileNumber: 1 });
+    expect(reader.blockCount).toBeGreaterThan(50);
+    const probes = [...byHex.values()];
+    for (let index = 0; index < 1500; index++) probes.push(randomKey('shared/'));
+    for (const prefix of ['', 'shar', 'shared', 'sharee/', 'a', 'z'])
+      probes.push(randomKey(prefix));
+    for (const probe of probes) {
+      for (const maxSeq of [Infinity, Math.floor(random() * seq)]) {
+        expect(plain(reader.get(probe, maxSeq))).toEqual(plain(modelGet(entries, probe, maxSeq)));
+      }
+    }
+    reader.close();
+  });
+
   it('range iteration honours gte, lt and maxSeq bounds', () => {
     const entries = randomEntries(1500, 13);
     const reader = SSTableReader.open(writeTable(entries, { blockBytes: 300 }), { fileNumber: 1 });
