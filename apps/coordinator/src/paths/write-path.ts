@@ -3,11 +3,7 @@
 // background. A replica that fails gets a hint: the same write, handed to the nearest healthy
 // stand-in past the preference list with the intended owner attached. Hints never count toward W.
 import { storageV1 } from '@pairdb/proto';
-import {
-  joinVersionVectors,
-  VersionVector,
-  type HybridLogicalClock,
-} from '@pairdb/vectorclock';
+import { joinVersionVectors, VersionVector, type HybridLogicalClock } from '@pairdb/vectorclock';
 import { QuorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {

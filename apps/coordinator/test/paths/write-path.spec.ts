@@ -146,6 +146,8 @@ describe('write path', () => {
     expect(cluster.node('n1').replies[1]!.versions!.siblings).toHaveLength(2);
     expect(second.clock.get('coord-1')).toBeGreaterThan(first.clock.get('coord-1'));
     await settle();
-    expect(second.clock.entries()).toEqual(readContext(cluster.node('n1').data.get('t/k')!).entries());
+    expect(second.clock.entries()).toEqual(
+      readContext(cluster.node('n1').data.get('t/k')!).entries(),
+    );
   });
 });

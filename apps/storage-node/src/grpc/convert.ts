@@ -15,12 +15,13 @@ import type { HintTarget } from '../hints/hint-store';
 import { InvalidRequestError } from '../versions/validation';
 import type { ConflictPolicy } from '../versions/version-store';
 
-function guard<T>(field: string, value: unknown, build: () => T): T {
+/** `describe` runs only on failure: building the text on every request cost more than the check. */
+function guard<T>(field: string, describe: () => unknown, build: () => T): T {
   try {
     return build();
   } catch (error) {
     if (error instanceof VersionArgumentError)
-      throw new InvalidRequestError(field, value, error.message);
+      throw new InvalidRequestError(field, describe(), error.message);
     throw error;
   }
 }
@@ -29,7 +30,8 @@ export function contextFromWire(
   field: string,
   entries: readonly storageV1.VersionVectorEntry[],
 ): VersionVector {
-  return guard(field, entries.map((e) => `${e.actor}:${e.counter}`).join(','), () =>
+  const describe = () => entries.map((e) => `${e.actor}:${e.counter}`).join(',');
+  return guard(field, describe, () =>
     VersionVector.from(entries.map((e) => [e.actor, e.counter] as const)),
   );
 }
@@ -40,7 +42,11 @@ export function contextToWire(vector: VersionVector): storageV1.VersionVectorEnt
 
 export function dotFromWire(field: string, dot: storageV1.Dot | undefined): Dot {
   if (!dot) throw new InvalidRequestError(field, dot, 'is required');
-  return guard(field, `${dot.actor}:${dot.counter}`, () => makeDot(dot.actor, dot.counter));
+  return guard(
+    field,
+    () => `${dot.actor}:${dot.counter}`,
+    () => makeDot(dot.actor, dot.counter),
+  );
 }
 
 export function versionSetFromWire(
