@@ -2,8 +2,8 @@
 // is a small header (id, timeout) around operation bytes shared by every replica, so a write to
 // three replicas is protobuf-encoded once. The bytes are exactly what the generated encoder
 // would produce for the same items (a test checks this).
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { PreparedOperation, ReplicaOperationKind } from '../replicas/replica-transport';
+import { delimitedSize, ProtobufWriter, varintSize } from '../replicas/protobuf-writer';
 
 /** Field numbers of ExchangeItem's operation oneof (storage.proto). */
 const OPERATION_FIELD: Record<ReplicaOperationKind, number> = {
@@ -12,8 +12,6 @@ const OPERATION_FIELD: Record<ReplicaOperationKind, number> = {
   delete: 5,
   repair: 6,
 };
-const WIRE_VARINT = 0;
-const WIRE_LENGTH_DELIMITED = 2;
 const ITEMS_FIELD = 1;
 const ID_FIELD = 1;
 const TIMEOUT_FIELD = 2;
@@ -24,21 +22,24 @@ export interface OutgoingItem {
   readonly operation: PreparedOperation;
 }
 
-function tag(field: number, wireType: number): number {
-  return (field << 3) | wireType;
+function itemSize(item: OutgoingItem): number {
+  return (
+    (item.id !== 0 ? 1 + varintSize(item.id) : 0) +
+    (item.timeoutMs !== 0 ? 1 + varintSize(item.timeoutMs) : 0) +
+    delimitedSize(item.operation.bytes.length)
+  );
 }
 
+/** One batch, in one buffer of the exact size. */
 export function encodeExchangeRequest(items: readonly OutgoingItem[]): Buffer {
-  const writer = new BinaryWriter();
+  let size = 0;
+  for (const item of items) size += delimitedSize(itemSize(item));
+  const writer = new ProtobufWriter(size);
   for (const item of items) {
-    writer.uint32(tag(ITEMS_FIELD, WIRE_LENGTH_DELIMITED)).fork();
-    if (item.id !== 0) writer.uint32(tag(ID_FIELD, WIRE_VARINT)).uint32(item.id);
-    if (item.timeoutMs !== 0) writer.uint32(tag(TIMEOUT_FIELD, WIRE_VARINT)).uint32(item.timeoutMs);
-    writer
-      .uint32(tag(OPERATION_FIELD[item.operation.kind], WIRE_LENGTH_DELIMITED))
-      .bytes(item.operation.bytes);
-    writer.join();
+    writer.delimited(ITEMS_FIELD, itemSize(item));
+    if (item.id !== 0) writer.varintField(ID_FIELD, item.id);
+    if (item.timeoutMs !== 0) writer.varintField(TIMEOUT_FIELD, item.timeoutMs);
+    writer.bytes(OPERATION_FIELD[item.operation.kind], item.operation.bytes);
   }
-  const bytes = writer.finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return writer.finish();
 }

@@ -2,6 +2,7 @@
 // (and shared by every replica it goes to), sent to a node, answered with the node's reply or
 // a ReplicaError.
 import { storageV1 } from '@pairdb/proto';
+import { encodeDeleteRequest, encodeWriteRequest } from './storage-request-encoding';
 
 export type ReplicaOperationKind = 'write' | 'read' | 'delete' | 'repair';
 
@@ -49,11 +50,11 @@ export interface ReplicaTransport {
 }
 
 export function prepareWrite(request: storageV1.WriteRequest): PreparedOperation {
-  return { kind: 'write', bytes: storageV1.WriteRequest.encode(request).finish() };
+  return { kind: 'write', bytes: encodeWriteRequest(request) };
 }
 
 export function prepareDelete(request: storageV1.DeleteRequest): PreparedOperation {
-  return { kind: 'delete', bytes: storageV1.DeleteRequest.encode(request).finish() };
+  return { kind: 'delete', bytes: encodeDeleteRequest(request) };
 }
 
 export function prepareRead(request: storageV1.ReadRequest): PreparedOperation {
