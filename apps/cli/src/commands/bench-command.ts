@@ -1,5 +1,5 @@
 // pairdb bench: YCSB core workloads A-F against a running cluster (bench/ has the details).
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { NotFoundError, PairDBClient, type Consistency } from '@pairdb/client';
 import { BenchRunner, type BenchSettings, type WorkloadResult } from '../bench/bench-runner';
 import { createProgress } from '../bench/bench-progress';
@@ -60,11 +60,11 @@ export function registerBenchCommand(program: Command): void {
 
 function addBenchOptions(bench: Command): Command {
   return bench
-    .option(
-      '-w, --workload <list>',
-      'A-F, comma-separated (E is reported unsupported)',
-      workloadList,
-      [WORKLOADS['A']!],
+    .addOption(
+      // The default is shown by name: commander would print the parsed Workload object.
+      new Option('-w, --workload <list>', 'A-F, comma-separated (E is reported unsupported)')
+        .argParser(workloadList)
+        .default([WORKLOADS['A']!], 'A'),
     )
     .option(
       '--records <n>',
