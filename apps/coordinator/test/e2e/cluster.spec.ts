@@ -4,6 +4,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { checkHealth, COORDINATOR_SERVICE_NAME, listServices } from '@pairdb/proto';
 import { startCluster, StorageClient, type Cluster } from './cluster-harness';
+import { PublicProtoClient, type Fields } from './public-proto-client';
 
 jest.setTimeout(120_000);
 
@@ -81,6 +82,69 @@ describe('a cluster of one coordinator and four storage-node processes', () => {
     } else {
       expect(promtool.stdout + promtool.stderr).toBe('');
       expect(promtool.status).toBe(0);
+    }
+  });
+
+  it('serves a client loaded from the public coordinator.proto, as other languages generate theirs', async () => {
+    const client = new PublicProtoClient(`127.0.0.1:${cluster.coordinator.grpcPort}`);
+    try {
+      const first = await client.call('WriteKeyValue', {
+        tenant_id: 'sib',
+        key: 'wire',
+        value: Buffer.from('red'),
+        consistency: 'quorum',
+      });
+      expect(first).toMatchObject({ success: true, key: 'wire', is_duplicate: false });
+      const clock = (first['vector_clock'] as { entries: Fields[] }).entries;
+      expect(clock).toEqual([
+        { coordinator_node_id: 'coord-e2e', logical_timestamp: expect.stringMatching(/^\d+$/) },
+      ]);
+      // A blind write with no context is concurrent with the first: two siblings.
+      await client.call('WriteKeyValue', {
+        tenant_id: 'sib',
+        key: 'wire',
+        value: Buffer.from('blue'),
+      });
+      const both = await client.call('ReadKeyValue', {
+        tenant_id: 'sib',
+        key: 'wire',
+        consistency: 'all',
+      });
+      const siblings = both['siblings'] as { value: Buffer }[];
+      expect(siblings.map((s) => s.value.toString()).sort()).toEqual(['blue', 'red']);
+      // Writing with the read's clock as context resolves them, counters passed back as strings.
+      await client.call('WriteKeyValue', {
+        tenant_id: 'sib',
+        key: 'wire',
+        value: Buffer.from('purple'),
+        context: both['vector_clock'],
+      });
+      const resolved = await client.call('ReadKeyValue', { tenant_id: 'sib', key: 'wire' });
+      expect((resolved['value'] as Buffer).toString()).toBe('purple');
+      expect(resolved['siblings']).toHaveLength(1);
+      const deleted = await client.call('DeleteKeyValue', {
+        tenant_id: 'sib',
+        key: 'wire',
+        context: resolved['vector_clock'],
+      });
+      expect(deleted).toMatchObject({ success: true, key: 'wire' });
+      expect(
+        (await failure(client.call('ReadKeyValue', { tenant_id: 'sib', key: 'wire' }))).code,
+      ).toBe(status.NOT_FOUND);
+      const bad = await failure(
+        client.call('ReadKeyValue', { tenant_id: 'sib', key: 'wire', consistency: 'most' }),
+      );
+      expect(bad.code).toBe(status.INVALID_ARGUMENT);
+      expect(bad.details).toContain('most');
+      const tenant = await client.call('GetTenant', { tenant_id: 'sib' });
+      expect(tenant['tenant']).toMatchObject({
+        tenant_id: 'sib',
+        replication_factor: 3,
+        conflict_resolution: 'siblings',
+        version: expect.stringMatching(/^\d+$/),
+      });
+    } finally {
+      client.close();
     }
   });
 
