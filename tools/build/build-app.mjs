@@ -38,10 +38,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-copyFileSync(
-  path.join(root, 'libs/proto/src/gen/pairdb.binpb'),
-  path.join(outdir, 'pairdb.binpb'),
-);
+copyFileSync(path.join(root, 'libs/proto/src/gen/pairdb.binpb'), path.join(outdir, 'pairdb.binpb'));
 // Folders the app reads at run time (for instance SQL migrations) travel beside the bundle.
 for (const folder of copies) {
   cpSync(path.join(root, folder), path.join(outdir, path.basename(folder)), { recursive: true });
