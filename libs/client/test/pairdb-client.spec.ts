@@ -2,7 +2,7 @@
 // deadlines, which operations are retried and which are not, and the errors callers see.
 import { status } from '@grpc/grpc-js';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
-import { createServer } from 'node:net';
+import { freePort } from '@pairdb/test-ports';
 import {
   AlreadyExistsError,
   ClientUsageError,
@@ -40,13 +40,8 @@ const WRITE_REPLY = {
   }),
 };
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on (below the ephemeral range, so no server's port 0 lands there). */
+const closedPort = () => freePort();
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -1,33 +1,8 @@
-// Free loopback ports for a test cluster: the cluster layout needs short runs of consecutive
-// ports (gRPC base + nodes, metrics + nodes), so this finds whole blocks that are free now.
-import { createServer } from 'node:net';
+// Ports for a test cluster: the cluster layout needs short runs of consecutive ports (gRPC base
+// + nodes, metrics + nodes), found free and outside the ephemeral range by @pairdb/test-ports.
+import { freePortBlock } from '@pairdb/test-ports';
 
-const SEARCH_FROM = 20_000;
-const SEARCH_TO = 60_000;
-const ATTEMPTS_MAX = 200;
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
-      server.close(() => resolve(true)),
-    );
-  });
-}
-
-/** The first port of `size` consecutive free ports, none of them in `avoid`. */
-export async function freePortBlock(size: number, avoid: ReadonlySet<number> = new Set()) {
-  for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
-    const start = SEARCH_FROM + Math.floor(Math.random() * (SEARCH_TO - SEARCH_FROM - size));
-    let free = true;
-    for (let port = start; port < start + size && free; port++) {
-      free = !avoid.has(port) && (await isFree(port));
-    }
-    if (free) return start;
-  }
-  throw new Error(`no ${size} consecutive free ports found`);
-}
+export { freePortBlock };
 
 export interface TestPorts {
   readonly basePort: number;

@@ -3,26 +3,20 @@
 // ports picked here, data in a temp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
 import { createLogger } from '@pairdb/service-runtime';
+import { freePort } from '@pairdb/test-ports';
 import { coordinatorConfigSchema } from '../../src/config';
 import { Coordinator } from '../../src/coordinator';
 
 const STORAGE_MAIN = path.resolve(__dirname, '../../../storage-node/src/main.ts');
 const START_TIMEOUT_MS = 30_000;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '@pairdb/test-ports';
 
 export class StorageProcess {
   child: ChildProcess | undefined;

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { checkHealth, listServices, STORAGE_SERVICE_NAME } from '@pairdb/proto';
-import { createServer } from 'node:net';
+import { freePort } from '@pairdb/test-ports';
 import type { StorageNode } from '../../src/node';
 import {
   dot,
@@ -11,14 +11,6 @@ import {
   values,
 } from '../support/storage-client';
 import { removeDir, startTestNode, tempDir } from '../support/test-node';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
   try {

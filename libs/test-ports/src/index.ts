@@ -1,0 +1,1 @@
+export { ephemeralPortRange, freePort, freePortBlock, type PortRange } from './free-ports';
