@@ -7,6 +7,8 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { readDescriptorSet } from './descriptor-set';
 
+const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
+
 export interface StandardServices {
   /** Marks the server and each named service SERVING or NOT_SERVING. */
   setServing(serving: boolean): void;
@@ -23,7 +25,12 @@ export function addStandardServices(
     readDescriptorSet(descriptorSearchDirs),
   );
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
-  new ReflectionService({ ...pairdbDefinition, ...healthDefinition }).addToServer(server);
+  // The descriptor set holds both PairDB services; list only what this server answers, so that
+  // `grpcurl list` never offers a service whose calls would be UNIMPLEMENTED here.
+  new ReflectionService(
+    { ...pairdbDefinition, ...healthDefinition },
+    { services: [...serviceNames, HEALTH_SERVICE_NAME] },
+  ).addToServer(server);
   const setServing = (serving: boolean): void => {
     const status = serving ? 'SERVING' : 'NOT_SERVING';
     health.setStatus('', status);
