@@ -20,8 +20,9 @@ export interface PortRange {
 const DEFAULT_EPHEMERAL: PortRange = { low: 32_768, high: 60_999 };
 /** Below this, ports are the well-known services' and those of common local servers. */
 const PICK_FROM = 10_000;
-/** The pick range never shrinks below this many ports, whatever the ephemeral range. */
+/** A side of the ephemeral range with fewer free ports than this is not worth picking from. */
 const PICK_SPAN_MIN = 5_000;
+const PORT_MAX = 65_535;
 const ATTEMPTS_MAX = 200;
 
 /** The kernel's ephemeral port range (Linux /proc), or the Linux default elsewhere. */
@@ -39,11 +40,16 @@ export function ephemeralPortRange(
   return DEFAULT_EPHEMERAL;
 }
 
-/** Where picks come from: [PICK_FROM, ephemeral low), or just above the range when that is too small. */
-function pickRange(ephemeral: PortRange): PortRange {
-  if (ephemeral.low - PICK_FROM >= PICK_SPAN_MIN)
-    return { low: PICK_FROM, high: ephemeral.low - 1 };
-  return { low: ephemeral.high + 1, high: Math.min(65_535, ephemeral.high + PICK_SPAN_MIN) };
+/**
+ * Where picks come from: below the ephemeral range, else above it, else (when the ephemeral range
+ * covers nearly every port, as some containers set it) anywhere from PICK_FROM up.
+ */
+export function pickRange(ephemeral: PortRange): PortRange {
+  const below = { low: PICK_FROM, high: ephemeral.low - 1 };
+  const above = { low: Math.max(PICK_FROM, ephemeral.high + 1), high: PORT_MAX };
+  if (below.high - below.low + 1 >= PICK_SPAN_MIN) return below;
+  if (above.high - above.low + 1 >= PICK_SPAN_MIN) return above;
+  return { low: PICK_FROM, high: PORT_MAX };
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -1,1 +1,7 @@
-export { ephemeralPortRange, freePort, freePortBlock, type PortRange } from './free-ports';
+export {
+  ephemeralPortRange,
+  freePort,
+  freePortBlock,
+  pickRange,
+  type PortRange,
+} from './free-ports';

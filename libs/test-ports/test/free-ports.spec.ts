@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { ephemeralPortRange, freePort, freePortBlock } from '../src';
+import { ephemeralPortRange, freePort, freePortBlock, pickRange } from '../src';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -37,7 +37,14 @@ describe('free ports for test servers', () => {
   it('picks above the range when too few ports lie below it', async () => {
     const port = await freePortBlock(1, new Set(), { low: 12_000, high: 50_000 });
     expect(port).toBeGreaterThan(50_000);
-    expect(port).toBeLessThanOrEqual(55_000);
+    expect(port).toBeLessThanOrEqual(65_535);
+  });
+
+  it('picks anywhere above 10000 when the ephemeral range leaves too little on either side', () => {
+    expect(pickRange({ low: 1024, high: 65_535 })).toEqual({ low: 10_000, high: 65_535 });
+    expect(pickRange({ low: 32_768, high: 60_999 })).toEqual({ low: 10_000, high: 32_767 });
+    expect(pickRange({ low: 12_000, high: 50_000 })).toEqual({ low: 50_001, high: 65_535 });
+    expect(pickRange({ low: 12_000, high: 60_999 })).toEqual({ low: 10_000, high: 65_535 });
   });
 
   it('finds a block of consecutive free ports that avoids the given ones and a bound port', async () => {
