@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { freePortBlock } from '@pairdb/test-ports';
 import {
   EXIT_ALREADY_EXISTS,
   EXIT_CONFLICT,
@@ -16,7 +17,7 @@ import {
 } from '../../src/exit-codes';
 import { buildCliBundle, type CliBundle } from '../support/cli-bundle';
 import { ClusterProcess, isAlive } from '../support/cluster-process';
-import { clusterPorts, freePortBlock, portArgs, type TestPorts } from '../support/ports';
+import { clusterPorts, portArgs, type TestPorts } from '../support/ports';
 import { runCli, type RunOptions } from '../support/run-cli';
 
 const NODES = 3;

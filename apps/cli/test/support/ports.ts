@@ -2,8 +2,6 @@
 // + nodes, metrics + nodes), found free and outside the ephemeral range by @pairdb/test-ports.
 import { freePortBlock } from '@pairdb/test-ports';
 
-export { freePortBlock };
-
 export interface TestPorts {
   readonly basePort: number;
   readonly httpPort: number;

@@ -16,8 +16,6 @@ import { Coordinator } from '../../src/coordinator';
 const STORAGE_MAIN = path.resolve(__dirname, '../../../storage-node/src/main.ts');
 const START_TIMEOUT_MS = 30_000;
 
-export { freePort } from '@pairdb/test-ports';
-
 export class StorageProcess {
   child: ChildProcess | undefined;
   exited: Promise<unknown> = Promise.resolve();

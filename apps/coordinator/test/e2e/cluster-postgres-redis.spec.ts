@@ -1,5 +1,6 @@
 // End to end on real PostgreSQL and Redis: two coordinators share tenants, the ring (LISTEN/
 // NOTIFY) and idempotency records.
+import { freePort } from '@pairdb/test-ports';
 import {
   POSTGRES_SERVICE,
   REDIS_SERVICE,
@@ -9,13 +10,7 @@ import {
   type RunningService,
 } from '../support/test-services';
 import { createTestDatabase, type TestDatabase } from '../metadata/postgres-test-database';
-import {
-  CoordinatorClient,
-  startCluster,
-  StorageProcess,
-  freePort,
-  type Cluster,
-} from './cluster-harness';
+import { CoordinatorClient, startCluster, StorageProcess, type Cluster } from './cluster-harness';
 
 jest.setTimeout(120_000);
 
