@@ -163,5 +163,20 @@ export class StorageMetrics {
       'Writes delayed or stopped by L0 backlog',
       (s) => s.writeStalls,
     );
+    gauge(
+      'storage_write_queue_writes',
+      'Writes waiting behind a stall in the engine write queue',
+      (s) => s.queuedWrites,
+    );
+    gauge(
+      'storage_write_queue_bytes',
+      'Bytes of the writes waiting in the engine write queue',
+      (s) => s.queuedWriteBytes,
+    );
+    counter(
+      'storage_write_queue_refused_total',
+      'Writes refused (RESOURCE_EXHAUSTED) because the engine write queue was full',
+      (s) => s.writesRefused,
+    );
   }
 }

@@ -5,6 +5,7 @@ import {
   CorruptionError,
   DiskFullError,
   EngineClosedError,
+  WriteQueueFullError,
 } from '../engine/errors';
 import { InvalidRequestError, RequestTooLargeError } from '../versions/validation';
 
@@ -24,7 +25,13 @@ export class DeadlinePassedError extends Error {
 
 export function statusCodeOf(error: unknown): status {
   if (error instanceof InvalidRequestError) return status.INVALID_ARGUMENT;
-  if (error instanceof RequestTooLargeError || error instanceof DiskFullError) {
+  // A full write queue is this replica shedding load: the coordinator counts it as failed and
+  // hints the write to a stand-in, as for a full disk.
+  if (
+    error instanceof RequestTooLargeError ||
+    error instanceof DiskFullError ||
+    error instanceof WriteQueueFullError
+  ) {
     return status.RESOURCE_EXHAUSTED;
   }
   if (error instanceof DeadlinePassedError) return status.DEADLINE_EXCEEDED;
