@@ -12,8 +12,6 @@ export const storageNodeConfigSchema = z.object({
       node_id: text('storage-node-1'),
       host: text('0.0.0.0'),
       port: port(50052),
-      /** Address other nodes and coordinators reach this node at; default host:port. */
-      advertise_address: text(''),
       shutdown_timeout: durationMs('30s'),
     })
     .prefault({}),

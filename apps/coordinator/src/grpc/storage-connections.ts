@@ -249,12 +249,6 @@ export class StreamingReplicaTransport implements ReplicaTransport {
     return connection.send(operation, timeoutMs);
   }
 
-  /** Drops the connection of a node that left the ring. */
-  forget(nodeId: string): void {
-    this.connections.get(nodeId)?.close();
-    this.connections.delete(nodeId);
-  }
-
   async close(): Promise<void> {
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();

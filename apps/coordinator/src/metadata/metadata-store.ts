@@ -37,8 +37,6 @@ export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
   'failed',
   'cancelled',
 ];
-/** Statuses of a migration that still has work to do (resumed after a coordinator restart). */
-export const ACTIVE_MIGRATION_STATUSES: readonly MigrationStatus[] = ['pending', 'in_progress'];
 
 export type MigrationPhase = 'dual_write' | 'data_copy' | 'cutover' | 'cleanup';
 export const MIGRATION_PHASES: readonly MigrationPhase[] = [

@@ -413,6 +413,22 @@ describe('storage node service over gRPC', () => {
     }
   });
 
+  it('refuses a hint whose target node id does not fit the hint key, and stores nothing', async () => {
+    const pendingBefore = (await client.healthCheck()).hintsPending;
+    const tooLong = await grpcError(
+      client.write({
+        tenantId: 'h',
+        key: 'long-target',
+        value: Buffer.from('v'),
+        dot: dot('c1', 3999),
+        hintFor: { nodeId: 'n'.repeat(256), address: '127.0.0.1:1' },
+      }),
+    );
+    expect(tooLong.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooLong.details).toContain('hint_for.node_id is longer than 255 bytes');
+    expect((await client.healthCheck()).hintsPending).toBe(pendingBefore);
+  });
+
   it('stores a hint for an absent owner and delivers it once the owner starts', async () => {
     const ownerPort = await freePort();
     const ownerAddress = `127.0.0.1:${ownerPort}`;
