@@ -1,4 +1,4 @@
-// Tenant and cluster administration (DESIGN.md sections 2a, 5, 6). Moving data when nodes join
+// Tenant and cluster administration (docs/architecture.md#metadata). Moving data when nodes join
 // or leave belongs to the membership work: here a node is registered active at once (right for
 // a new cluster, which holds no data yet) and a removal deregisters it; neither starts a
 // migration, so both answer an empty migration id.

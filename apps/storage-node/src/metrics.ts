@@ -1,5 +1,6 @@
-// The storage node's Prometheus metrics, in a registry of its own (DESIGN.md section 9).
-// Engine figures are read from engine.stats() at scrape time, so they cost nothing per request.
+// The storage node's Prometheus metrics, in a registry of its own
+// (docs/architecture.md#observability). Engine figures are read from engine.stats() at scrape time,
+// so they cost nothing per request.
 import { registerProcessMetrics } from '@pairdb/service-runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from './engine';

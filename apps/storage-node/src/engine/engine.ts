@@ -1,8 +1,8 @@
 /**
  * The storage engine: an ordered byte-key store with sequence numbers and tombstones, built as an
- * LSM tree (DESIGN.md section 7). Writes go to the commit log and the memtable; full memtables
- * are flushed to L0 SSTables and the levels are compacted by a background worker thread, so the
- * event loop only appends, inserts and reads.
+ * LSM tree (docs/architecture.md#the-storage-engine). Writes go to the commit log and the memtable;
+ * full memtables are flushed to L0 SSTables and the levels are compacted by a background worker
+ * thread, so the event loop only appends, inserts and reads.
  *
  * Laws:
  * - a write whose promise resolved survives a crash (under syncPolicy `always`), and a batch is

@@ -1,4 +1,4 @@
-// The one place storage-node errors become gRPC statuses (DESIGN.md section 8).
+// The one place storage-node errors become gRPC statuses (docs/architecture.md#errors).
 import { status, type ServerErrorResponse, Metadata } from '@grpc/grpc-js';
 import {
   BackgroundError,

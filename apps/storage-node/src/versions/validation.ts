@@ -1,7 +1,7 @@
 // Request limits a storage node enforces on its own, whatever the coordinator checked.
 import { NODE_ID_BYTES_MAX, TENANT_ID_BYTES_MAX } from './engine-keys';
 
-/** Keys are opaque UTF-8 strings of at most 1 KiB (DESIGN.md section 3). */
+/** Keys are opaque UTF-8 strings of at most 1 KiB (docs/architecture.md#data-model). */
 export const KEY_BYTES_MAX_DEFAULT = 1024;
 /** Values up to 1 MiB by default; larger values belong in a blob store. */
 export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
