@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { CONSISTENCY_LEVELS, type Consistency } from '@pairdb/client';
 
-/** DESIGN.md section 6: a tenant keeps 1 to 5 replicas of each key. */
+/** docs/architecture.md#metadata: a tenant keeps 1 to 5 replicas of each key. */
 export const REPLICATION_FACTOR_MIN = 1;
 export const REPLICATION_FACTOR_MAX = 5;
 export const PORT_MAX = 65_535;

@@ -1,7 +1,8 @@
-// Tenant and cluster administration (DESIGN.md sections 2a, 5, 6). Moving data when nodes join
+// Tenant and cluster administration (docs/architecture.md#metadata). Moving data when nodes join
 // or leave belongs to the membership work: here a node is registered active at once (right for
 // a new cluster, which holds no data yet) and a removal deregisters it; neither starts a
 // migration, so both answer an empty migration id.
+import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { InvalidArgumentError } from './errors';
 import {
   VIRTUAL_NODES_DEFAULT,
@@ -20,7 +21,6 @@ import {
 
 /** Node ids name hosts and pods: the same alphabet as tenant ids. */
 const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const VIRTUAL_NODES_MAX = 4096;
 
 export class RemovalRefusedError extends Error {
   constructor(nodeId: string, remaining: number, replicationFactor: number) {
@@ -37,6 +37,8 @@ export class AdminService {
     private readonly store: MetadataStore,
     private readonly tenants: TenantCache,
     private readonly onRingChanged: () => Promise<void>,
+    /** Virtual nodes of a node added without a count (config hash_ring.virtual_nodes). */
+    private readonly virtualNodesDefault = VIRTUAL_NODES_DEFAULT,
   ) {}
 
   async createTenant(
@@ -99,7 +101,7 @@ export class AdminService {
     if (!Number.isInteger(port) || port < 1 || port > 65_535) {
       throw new InvalidArgumentError('port', port, 'must be from 1 to 65535');
     }
-    const vnodes = virtualNodes === 0 ? VIRTUAL_NODES_DEFAULT : virtualNodes;
+    const vnodes = virtualNodes === 0 ? this.virtualNodesDefault : virtualNodes;
     if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > VIRTUAL_NODES_MAX) {
       throw new InvalidArgumentError(
         'virtual_nodes',

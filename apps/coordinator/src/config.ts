@@ -3,7 +3,9 @@
 // embedded PostgreSQL (PGlite) under data_dir; with no redis url/host idempotency records live
 // in this process.
 import { durationMs, flag, integer, loadConfig, text } from '@pairdb/service-runtime';
+import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { z } from 'zod';
+import { VIRTUAL_NODES_DEFAULT } from './metadata';
 
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
 
@@ -39,13 +41,12 @@ export const coordinatorConfigSchema = z.object({
       password: text(''),
       db: integer(0, { min: 0, max: 1024 }),
       max_retries: integer(3, { min: 0, max: 100 }),
-      pool_size: integer(100, { min: 1, max: 10_000 }),
-      min_idle_conns: integer(10, { min: 0, max: 10_000 }),
     })
     .prefault({}),
   hash_ring: z
     .object({
-      virtual_nodes: integer(150, { min: 1, max: 4096 }),
+      /** Virtual nodes of a storage node added without a count. */
+      virtual_nodes: integer(VIRTUAL_NODES_DEFAULT, { min: 1, max: VIRTUAL_NODES_MAX }),
       update_interval: durationMs('30s'),
     })
     .prefault({}),
@@ -54,7 +55,6 @@ export const coordinatorConfigSchema = z.object({
       default_level: text('quorum', ['one', 'quorum', 'all']),
       write_timeout: durationMs('5s'),
       read_timeout: durationMs('3s'),
-      repair_async: flag(true),
     })
     .prefault({}),
   cache: z

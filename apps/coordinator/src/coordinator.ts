@@ -182,7 +182,12 @@ export class Coordinator {
       ringSize: () => router.size,
       events: { onConflict: () => metrics.conflictsDetected.inc() },
     });
-    const admin = new AdminService(metadata, tenants, () => router.refresh());
+    const admin = new AdminService(
+      metadata,
+      tenants,
+      () => router.refresh(),
+      config.hash_ring.virtual_nodes,
+    );
     const http = await Coordinator.startHttp(config, metadata, idempotency, router, metrics);
     let grpc: GrpcServerHandle;
     try {

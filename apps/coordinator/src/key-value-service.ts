@@ -1,5 +1,5 @@
-// The client data API (DESIGN.md sections 2a, 4): validation, idempotency, tenant settings,
-// then the write or read path. Returns plain results; grpc/ turns them into responses.
+// The client data API (docs/architecture.md#one-write-hop-by-hop): validation, idempotency, tenant
+// settings, then the write or read path. Returns plain results; grpc/ turns them into responses.
 import {
   liveValues,
   lwwWinner,

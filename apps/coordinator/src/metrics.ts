@@ -1,5 +1,5 @@
-// The coordinator's Prometheus metrics (DESIGN.md section 9, the seed's names), in a registry
-// of its own.
+// The coordinator's Prometheus metrics (docs/architecture.md#observability, the seed's names), in a
+// registry of its own.
 import { registerProcessMetrics } from '@pairdb/service-runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 

@@ -1,12 +1,29 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '@pairdb/service-runtime';
+import { parse as parseYaml } from 'yaml';
 import { coordinatorConfigSchema, loadCoordinatorConfig } from '../src/config';
 
 const EXAMPLE = path.resolve(__dirname, '../config.example.yaml');
 
+/** Dotted paths of every leaf of a parsed YAML or config tree. */
+function leafPaths(tree: unknown, prefix = ''): string[] {
+  if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) return [prefix];
+  return Object.entries(tree).flatMap(([name, value]) =>
+    leafPaths(value, prefix === '' ? name : `${prefix}.${name}`),
+  );
+}
+
 describe('coordinator configuration', () => {
   it('config.example.yaml states exactly the defaults', () => {
     expect(loadCoordinatorConfig(EXAMPLE, {})).toEqual(coordinatorConfigSchema.parse({}));
+  });
+
+  // A key the schema does not know would be dropped silently: an example naming one documents a
+  // setting that does nothing.
+  it('config.example.yaml names every field and no other', () => {
+    const example = leafPaths(parseYaml(readFileSync(EXAMPLE, 'utf8'))).sort();
+    expect(example).toEqual(leafPaths(coordinatorConfigSchema.parse({})).sort());
   });
 
   it('PAIRDB_PG_URL and PAIRDB_REDIS_URL override the file', () => {

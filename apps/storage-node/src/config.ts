@@ -1,6 +1,7 @@
 // Storage node configuration: YAML (see config.example.yaml) overridden by PAIRDB_* variables.
 import { durationMs, flag, integer, loadConfig, sizeBytes, text } from '@pairdb/service-runtime';
 import { z } from 'zod';
+import { WRITE_QUEUE_BYTES_MAX_DEFAULT, WRITE_QUEUE_LENGTH_MAX_DEFAULT } from './engine';
 import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from './versions/validation';
 
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
@@ -11,8 +12,6 @@ export const storageNodeConfigSchema = z.object({
       node_id: text('storage-node-1'),
       host: text('0.0.0.0'),
       port: port(50052),
-      /** Address other nodes and coordinators reach this node at; default host:port. */
-      advertise_address: text(''),
       shutdown_timeout: durationMs('30s'),
     })
     .prefault({}),
@@ -27,6 +26,8 @@ export const storageNodeConfigSchema = z.object({
       max_open_files: integer(512, { min: 16, max: 65_536 }),
       tombstone_grace: durationMs('10d'),
       disk_free_bytes_min: sizeBytes('64MiB'),
+      write_queue_length_max: integer(WRITE_QUEUE_LENGTH_MAX_DEFAULT, { min: 1, max: 1_000_000 }),
+      write_queue_bytes_max: sizeBytes(WRITE_QUEUE_BYTES_MAX_DEFAULT),
     })
     .prefault({}),
   limits: z

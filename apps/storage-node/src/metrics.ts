@@ -1,5 +1,6 @@
-// The storage node's Prometheus metrics, in a registry of its own (DESIGN.md section 9).
-// Engine figures are read from engine.stats() at scrape time, so they cost nothing per request.
+// The storage node's Prometheus metrics, in a registry of its own
+// (docs/architecture.md#observability). Engine figures are read from engine.stats() at scrape time,
+// so they cost nothing per request.
 import { registerProcessMetrics } from '@pairdb/service-runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from './engine';
@@ -162,6 +163,21 @@ export class StorageMetrics {
       'storage_write_stalls_total',
       'Writes delayed or stopped by L0 backlog',
       (s) => s.writeStalls,
+    );
+    gauge(
+      'storage_write_queue_writes',
+      'Writes waiting behind a stall in the engine write queue',
+      (s) => s.queuedWrites,
+    );
+    gauge(
+      'storage_write_queue_bytes',
+      'Bytes of the writes waiting in the engine write queue',
+      (s) => s.queuedWriteBytes,
+    );
+    counter(
+      'storage_write_queue_refused_total',
+      'Writes refused (RESOURCE_EXHAUSTED) because the engine write queue was full',
+      (s) => s.writesRefused,
     );
   }
 }

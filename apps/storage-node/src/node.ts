@@ -59,6 +59,8 @@ export class StorageNode {
       maxOpenFiles: config.storage.max_open_files,
       tombstoneGraceMs: config.storage.tombstone_grace,
       diskFreeBytesMin: config.storage.disk_free_bytes_min,
+      writeQueueLengthMax: config.storage.write_queue_length_max,
+      writeQueueBytesMax: config.storage.write_queue_bytes_max,
       logger,
     });
     try {

@@ -13,6 +13,7 @@ import type { Engine } from './engine';
 import type { HintStore, HintTarget } from './hints/hint-store';
 import { encodeDataKey } from './versions/engine-keys';
 import {
+  validateHintTarget,
   validateKey,
   validateTenantId,
   validateValue,
@@ -57,6 +58,7 @@ export class Replica {
     validateKey(request.key, this.limits);
     if ('value' in request.content) validateValue(request.content.value, this.limits);
     if (request.hintFor) {
+      validateHintTarget(request.hintFor);
       const set = update(EMPTY_VERSION_SET, request.context, request.dot, request.content);
       const resolved = request.policy === 'lww' ? collapseToWinner(set) : set;
       await this.storeHint(
@@ -84,6 +86,7 @@ export class Replica {
       if (!sibling.tombstone) validateValue(sibling.value, this.limits);
     }
     if (request.hintFor) {
+      validateHintTarget(request.hintFor);
       await this.storeHint(
         request.hintFor,
         request.tenantId,

@@ -1,5 +1,5 @@
-// The client's named errors and the one place a gRPC status becomes one of them (DESIGN.md
-// section 8). Callers branch on the class, never on numeric codes:
+// The client's named errors and the one place a gRPC status becomes one of them
+// (docs/architecture.md#errors). Callers branch on the class, never on numeric codes:
 //
 //   INVALID_ARGUMENT                 -> InvalidArgumentError
 //   NOT_FOUND                        -> NotFoundError

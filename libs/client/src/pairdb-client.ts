@@ -37,7 +37,7 @@ import {
  * timeout, so its quorum error (which names achieved/required) arrives before ours.
  */
 export const TIMEOUT_MS_DEFAULT = 10_000;
-/** The coordinator's default address (DESIGN.md section 2). */
+/** The coordinator's default address (docs/architecture.md#processes). */
 export const ADDRESS_DEFAULT = '127.0.0.1:50051';
 /** Largest message either way: a 1 MiB value plus its siblings and clocks fits many times. */
 

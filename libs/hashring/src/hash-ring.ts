@@ -23,7 +23,10 @@ import { assertToken, virtualNodeToken, type Token } from './token';
 import { rangeFraction, type ReplicatedRange } from './token-range';
 import { VirtualNodeTable, type VirtualNodeEntry } from './virtual-node-table';
 
-/** Virtual nodes per physical node when a node does not say (DESIGN.md section 5). */
+/**
+ * Virtual nodes per physical node when a node does not say
+ * (docs/architecture.md#the-ring-and-placement).
+ */
 export const DEFAULT_VIRTUAL_NODES = 150;
 
 /** At least one vnode, or the node would own nothing. */

@@ -1,5 +1,6 @@
-// @pairdb/hashring: consistent hashing for PairDB (DESIGN.md section 5). Pure computation: no
-// I/O, no gRPC. Tokens are SHA-256 based (the placement contract is in token.ts).
+// @pairdb/hashring: consistent hashing for PairDB (docs/architecture.md#the-ring-and-placement).
+// Pure computation: no I/O, no gRPC. Tokens are SHA-256 based (the placement contract is in
+// token.ts).
 
 export {
   DuplicateNodeIdError,

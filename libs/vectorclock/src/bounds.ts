@@ -1,4 +1,5 @@
-// Bounds on a version set (DESIGN.md section 3), applied by the caller after update or sync.
+// Bounds on a version set (docs/architecture.md#data-model), applied by the caller after update or
+// sync.
 //
 // Vector entries: a context keeps at most `vectorEntriesMax` entries, dropping the oldest first:
 // the smallest counters (HLC counters are wall-clock based, so those are the coordinators that

@@ -1,4 +1,5 @@
-// Dotted version vector sets (DVVSet): the state of one key on one replica (DESIGN.md section 3).
+// Dotted version vector sets (DVVSet): the state of one key on one replica
+// (docs/architecture.md#data-model).
 //
 // A set is a causal context (a version vector: the writes this state has seen) plus siblings,
 // each the value or tombstone written by one event, its dot. Siblings are kept sorted by dot

@@ -1,4 +1,5 @@
-// Hybrid logical clock: the source of each coordinator's dot counters (DESIGN.md section 3).
+// Hybrid logical clock: the source of each coordinator's dot counters
+// (docs/architecture.md#data-model).
 //
 // A reading is one unsigned integer `(wallMs << 16) | logical`:
 // - the high bits are wall-clock milliseconds, so counters from different coordinators are

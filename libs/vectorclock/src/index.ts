@@ -1,5 +1,5 @@
-// @pairdb/vectorclock: causality tracking for PairDB (DESIGN.md section 3). Plain domain types
-// only; the apps convert to and from the protobuf messages.
+// @pairdb/vectorclock: causality tracking for PairDB (docs/architecture.md#data-model). Plain
+// domain types only; the apps convert to and from the protobuf messages.
 
 export { VersionArgumentError } from './errors';
 export {

@@ -1,9 +1,10 @@
-// The coordinator benchmark (`npx nx run coordinator:bench`, DESIGN.md 9a): QUORUM write and read
-// throughput and p50/p99 of a real cluster (3 storage nodes + 1 coordinator from the production
-// bundles, RF 3) beside a bare grpc-js echo server measured in the same run, and their ratios.
-// For each storage sync policy (one fresh cluster each) and each client count it runs echo, then
-// write (new keys), then read (random keys written before in the pass), each in a fresh
-// load-generator process. Prints the figures; asserts nothing.
+// The coordinator benchmark (`npx nx run coordinator:bench`,
+// docs/architecture.md#performance-design): QUORUM write and read throughput and p50/p99 of a real
+// cluster (3 storage nodes + 1 coordinator from the production bundles, RF 3) beside a bare grpc-js
+// echo server measured in the same run, and their ratios. For each storage sync policy (one fresh
+// cluster each) and each client count it runs echo, then write (new keys), then read (random keys
+// written before in the pass), each in a fresh load-generator process. Prints the figures; asserts
+// nothing.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

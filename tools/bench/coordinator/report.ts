@@ -1,12 +1,18 @@
 // The benchmark's output: every run beside the echo run of the same pass and client count, as a
-// table or one JSON object. The targets of DESIGN.md 9a are printed with the figures, never
-// asserted.
+// table or one JSON object. The targets of docs/architecture.md#performance-design are printed
+// with the figures, never asserted.
 import type { SyncPolicy } from './cluster';
 import type { LoadResult } from './workload';
 
-/** DESIGN.md 9a: writes at RF 3 reach at least this share of the echo throughput. */
+/**
+ * docs/architecture.md#performance-design: writes at RF 3 reach at least this share of the echo
+ * throughput.
+ */
 export const WRITE_THROUGHPUT_RATIO_TARGET = 0.7;
-/** DESIGN.md 9a: write p99 at most this multiple of the echo p99 at the same concurrency. */
+/**
+ * docs/architecture.md#performance-design: write p99 at most this multiple of the echo p99 at the
+ * same concurrency.
+ */
 export const WRITE_P99_RATIO_TARGET = 2;
 
 /** CPU cores used during the measured window by the server (the echo server or the
@@ -149,7 +155,8 @@ export function formatTable(report: BenchReport): string {
     'cpu: cores used in the window by the server (echo server or coordinator), the three ' +
       'storage nodes together, and the load generator; us/op: their CPU time per call',
     '',
-    `target (DESIGN.md 9a): write ops/echo >= ${WRITE_THROUGHPUT_RATIO_TARGET.toFixed(2)} and ` +
+    'target (docs/architecture.md#performance-design): ' +
+      `write ops/echo >= ${WRITE_THROUGHPUT_RATIO_TARGET.toFixed(2)} and ` +
       `p99/echo <= ${WRITE_P99_RATIO_TARGET.toFixed(2)}`,
     ...report.targets.map(
       (check) =>

@@ -23,7 +23,10 @@ const CLIENTS_MAX = 4096;
 /** The coordinator's default value limit. */
 const VALUE_SIZE_MAX = 1024 * 1024;
 const BENCH_TENANT_DEFAULT = 'bench';
-/** The replication factor the benchmark figures are quoted at (DESIGN.md: RF 3, QUORUM). */
+/**
+ * The replication factor the benchmark figures are quoted at
+ * (docs/architecture.md#performance-design: RF 3, QUORUM).
+ */
 const BENCH_REPLICATION_FACTOR_DEFAULT = 3;
 /** Defaults sized for a laptop run of well under a minute per workload. */
 const RECORDS_DEFAULT = 10_000;

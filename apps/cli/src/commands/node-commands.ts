@@ -4,13 +4,11 @@
 //   pairdb node list
 import type { Command } from 'commander';
 import type { NodeChange, StorageNode } from '@pairdb/client';
+import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { withClient } from '../client-session';
 import { hostPort, integerIn } from '../option-parsers';
 import { toJson } from '../output/json-output';
 import { renderTable } from '../output/table';
-
-/** The hash ring's bound on virtual nodes per node. */
-const VIRTUAL_NODES_MAX = 4096;
 
 export function registerNodeCommands(program: Command): void {
   const node = program.command('node').description('add, remove and list storage nodes');
@@ -22,7 +20,7 @@ export function registerNodeCommands(program: Command): void {
     .argument('<host:port>', "the node's gRPC address as coordinators reach it", hostPort)
     .option(
       '--virtual-nodes <n>',
-      'ring positions (default: the coordinator default, 150)',
+      "ring positions (default: the coordinator's hash_ring.virtual_nodes, 150)",
       integerIn(1, VIRTUAL_NODES_MAX),
     )
     .option('--json', 'print the node and migration id as JSON')

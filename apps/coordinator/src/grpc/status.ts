@@ -1,4 +1,4 @@
-// The one place coordinator errors become gRPC statuses (DESIGN.md section 8).
+// The one place coordinator errors become gRPC statuses (docs/architecture.md#errors).
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { RemovalRefusedError } from '../admin-service';
 import {

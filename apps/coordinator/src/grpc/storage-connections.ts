@@ -1,9 +1,9 @@
-// The coordinator's data path to storage nodes (DESIGN.md 9a): one long-lived bidirectional
-// Exchange stream per node. Requests queued during one event-loop turn leave as one batch
-// (capped by count and bytes); replies come back tagged with the request id. Deadlines apply
-// per request, checked by one timer per connection rather than one per request (a timer each
-// cost three timer objects per write); a broken stream fails its in-flight requests and the
-// next request reopens it.
+// The coordinator's data path to storage nodes (docs/architecture.md#performance-design): one
+// long-lived bidirectional Exchange stream per node. Requests queued during one event-loop turn
+// leave as one batch (capped by count and bytes); replies come back tagged with the request id.
+// Deadlines apply per request, checked by one timer per connection rather than one per request (a
+// timer each cost three timer objects per write); a broken stream fails its in-flight requests and
+// the next request reopens it.
 import {
   credentials,
   makeGenericClientConstructor,
@@ -247,12 +247,6 @@ export class StreamingReplicaTransport implements ReplicaTransport {
       this.connections.set(node.nodeId, connection);
     }
     return connection.send(operation, timeoutMs);
-  }
-
-  /** Drops the connection of a node that left the ring. */
-  forget(nodeId: string): void {
-    this.connections.get(nodeId)?.close();
-    this.connections.delete(nodeId);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // Named errors of the idempotency store. IdempotencyUnavailableError maps to UNAVAILABLE
-// (DESIGN.md section 8); a corrupt record is reported with its key, never taken as absent.
+// (docs/architecture.md#errors); a corrupt record is reported with its key, never taken as absent.
 
 export class IdempotencyError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,5 @@
-// What the write path knows of idempotency records (DESIGN.md section 4, steps 2 and 7).
+// What the write path knows of idempotency records
+// (docs/architecture.md#one-write-hop-by-hop, step 3).
 //
 // Protocol, for a request carrying a client idempotency key:
 //   const result = await store.claim(scopeKey, fingerprint, IDEMPOTENCY_CLAIM_TTL_MS_DEFAULT);

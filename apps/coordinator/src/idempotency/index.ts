@@ -1,5 +1,5 @@
-// Idempotency records of client writes (DESIGN.md section 4, steps 2 and 7): on Redis, or in
-// this process when no Redis is configured. Request paths use IdempotencyStore only.
+// Idempotency records of client writes (docs/architecture.md#one-write-hop-by-hop, step 3): on
+// Redis, or in this process when no Redis is configured. Request paths use IdempotencyStore only.
 export * from './idempotency-errors';
 export * from './idempotency-store';
 export {

@@ -1,8 +1,8 @@
-// IdempotencyStore in this process (DESIGN.md section 2: no Redis URL configured). A bounded
-// LRU with a TTL per record. JavaScript runs each method's check-and-set without interleaving,
-// which makes claims atomic. Only one coordinator sees these records; and when the bound is
-// reached the least recently used record is dropped, so a retry arriving after its record was
-// evicted writes again (the same as after its TTL).
+// IdempotencyStore in this process (docs/architecture.md#processes: no Redis URL configured). A
+// bounded LRU with a TTL per record. JavaScript runs each method's check-and-set without
+// interleaving, which makes claims atomic. Only one coordinator sees these records; and when the
+// bound is reached the least recently used record is dropped, so a retry arriving after its record
+// was evicted writes again (the same as after its TTL).
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {

@@ -1,5 +1,5 @@
 // Choosing the idempotency store at start-up: Redis when a URL or host is configured, else
-// the in-process cache (DESIGN.md section 2, "Embedded default").
+// the in-process cache (docs/architecture.md#processes).
 import type { IdempotencyStore } from './idempotency-store';
 import { MemoryIdempotencyStore, type MemoryIdempotencyOptions } from './memory-idempotency-store';
 import { RedisIdempotencyStore, type RedisConnectionOptions } from './redis-idempotency-store';

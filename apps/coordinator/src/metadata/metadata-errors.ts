@@ -1,5 +1,5 @@
 // Named errors of the metadata store. Each carries the offending values so that the one
-// gRPC mapping of the coordinator can say what was wrong (DESIGN.md section 8):
+// gRPC mapping of the coordinator can say what was wrong (docs/architecture.md#errors):
 //   TenantExistsError, NodeExistsError, MigrationExistsError   -> ALREADY_EXISTS
 //   TenantNotFoundError, NodeNotFoundError, MigrationNotFoundError -> NOT_FOUND
 //   VersionConflictError                                       -> ABORTED

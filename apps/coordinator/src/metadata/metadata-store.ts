@@ -10,10 +10,12 @@
 //   remove), in the same transaction as the change, and each bump NOTIFYs its new value to
 //   every onRingChange listener (of every coordinator on the same database) after commit.
 
-/** Replication factor bounds (DESIGN.md section 6); the schema's CHECK says the same. */
+/** Replication factor bounds (docs/architecture.md#metadata); the schema's CHECK says the same. */
 export const REPLICATION_FACTOR_MIN = 1;
 export const REPLICATION_FACTOR_MAX = 5;
-/** Virtual nodes per storage node when none is given (DESIGN.md section 5). */
+/**
+ * Virtual nodes per storage node when none is given (docs/architecture.md#the-ring-and-placement).
+ */
 export const VIRTUAL_NODES_DEFAULT = 150;
 /** PostgreSQL NOTIFY channel of ring-version bumps; the payload is the new version. */
 export const RING_CHANGE_CHANNEL = 'pairdb_ring';
@@ -37,8 +39,6 @@ export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
   'failed',
   'cancelled',
 ];
-/** Statuses of a migration that still has work to do (resumed after a coordinator restart). */
-export const ACTIVE_MIGRATION_STATUSES: readonly MigrationStatus[] = ['pending', 'in_progress'];
 
 export type MigrationPhase = 'dual_write' | 'data_copy' | 'cutover' | 'cleanup';
 export const MIGRATION_PHASES: readonly MigrationPhase[] = [

@@ -1,6 +1,6 @@
 // Opening the metadata store at start-up: PostgreSQL when a URL or host is configured, else
-// embedded PGlite under the data dir (DESIGN.md section 2); the schema migrations run first
-// in both cases, so a store handed out is always on the current schema.
+// embedded PGlite under the data dir (docs/architecture.md#metadata); the schema migrations run
+// first in both cases, so a store handed out is always on the current schema.
 import { type MetadataStore } from './metadata-store';
 import { openPgliteExecutor } from './pglite-executor';
 import { createPostgresExecutor, type PostgresConnectionOptions } from './postgres-executor';

@@ -1,5 +1,5 @@
 // SqlExecutor over embedded PostgreSQL (PGlite, PostgreSQL compiled to WebAssembly), used when
-// no PostgreSQL server is configured (DESIGN.md section 2, "Embedded default"). The database
+// no PostgreSQL server is configured (docs/architecture.md#metadata). The database
 // lives in a worker thread (pglite-worker.ts) so its statements never block this event loop;
 // calls cross as messages (pglite-messages.ts). PGlite is one single-user backend: statements
 // and transactions are serialised, NOTIFY reaches listeners of the same instance, and a data

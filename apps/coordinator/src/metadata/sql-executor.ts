@@ -42,10 +42,8 @@ export interface SqlExecutor extends SqlQueryable {
   close(): Promise<void>;
 }
 
-/** SQLSTATE codes the store reacts to (PostgreSQL Appendix A). */
-export const SQLSTATE_UNIQUE_VIOLATION = '23505';
+/** The SQLSTATE code the store reacts to (PostgreSQL Appendix A). */
 export const SQLSTATE_FOREIGN_KEY_VIOLATION = '23503';
-export const SQLSTATE_CHECK_VIOLATION = '23514';
 
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -1,6 +1,7 @@
 // MetadataStore written once in SQL, over any SqlExecutor (PostgreSQL pool or PGlite).
 // Tables and their CHECKs: migrations/001_initial_schema.sql. Inputs are validated here
 // first, so a bad value is an InvalidMetadataError naming the field, not a CHECK violation.
+import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import {
   InvalidMetadataError,
   MigrationExistsError,
@@ -61,8 +62,6 @@ import {
 
 /** Statuses after which a migration does no more work; they stamp completed_at. */
 const FINAL_MIGRATION_STATUSES: readonly MigrationStatus[] = ['completed', 'failed', 'cancelled'];
-/** Virtual nodes per storage node are bounded so one node cannot bloat every ring in memory. */
-const VIRTUAL_NODES_MAX = 4096;
 const PORT_MAX = 65535;
 
 const TENANT_COLUMNS =

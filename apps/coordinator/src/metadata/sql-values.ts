@@ -3,7 +3,10 @@
 // a Uint8Array under PGlite, NUMERIC is a string under both. A value of an unexpected type is a
 // bug in a query (a column that does not match its decoder), so it throws a plain Error.
 
-/** Ring tokens are uint64: the first 8 bytes of a SHA-256 digest (DESIGN.md section 5). */
+/**
+ * Ring tokens are uint64: the first 8 bytes of a SHA-256 digest
+ * (docs/architecture.md#the-ring-and-placement).
+ */
 export const TOKEN_MAX = (1n << 64n) - 1n;
 
 export function decodeInteger(value: unknown, column: string): number {

@@ -1,4 +1,4 @@
-// Consistency levels and how many replicas each needs (DESIGN.md section 4).
+// Consistency levels and how many replicas each needs (docs/architecture.md#what-pairdb-is).
 import { InvalidArgumentError } from '../errors';
 
 export type Consistency = 'one' | 'quorum' | 'all';

@@ -1,6 +1,6 @@
-// Client idempotency keys (DESIGN.md section 4, steps 2 and 7): the first request with a key
-// claims it atomically and writes; a retry gets the stored answer marked as a duplicate; a
-// concurrent duplicate waits for the first to finish instead of writing again; a different
+// Client idempotency keys (docs/architecture.md#one-write-hop-by-hop, step 3): the first request
+// with a key claims it atomically and writes; a retry gets the stored answer marked as a duplicate;
+// a concurrent duplicate waits for the first to finish instead of writing again; a different
 // request under the same key is refused. A failed write releases its claim so a retry writes.
 import { createHash } from 'node:crypto';
 import {

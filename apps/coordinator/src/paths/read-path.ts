@@ -1,7 +1,7 @@
-// The read path (DESIGN.md section 4): ask every replica, answer after R replies with their
-// versions reconciled (DVVSet sync, then the tenant's conflict policy). Once every replica has
-// answered or failed, replicas that returned less than the reconciled set, including those
-// that answered after the client got its reply, are queued for read repair.
+// The read path (docs/architecture.md#the-read-path-and-read-repair): ask every replica, answer
+// after R replies with their versions reconciled (DVVSet sync, then the tenant's conflict policy).
+// Once every replica has answered or failed, replicas that returned less than the reconciled set,
+// including those that answered after the client got its reply, are queued for read repair.
 import {
   collapseToWinner,
   dotsEqual,

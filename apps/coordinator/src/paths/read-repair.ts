@@ -1,6 +1,7 @@
-// Read repair (DESIGN.md section 4): replicas that answered a read with stale versions or none
-// get the reconciled set written back, asynchronously, through a bounded queue drained by a few
-// workers. A full queue drops the repair and counts it (anti-entropy heals what is dropped).
+// Read repair (docs/architecture.md#the-read-path-and-read-repair): replicas that answered a read
+// with stale versions or none get the reconciled set written back, asynchronously, through a
+// bounded queue drained by a few workers. A full queue drops the repair and counts it (anti-entropy
+// heals what is dropped).
 import { storageV1 } from '@pairdb/proto';
 import type { VersionSet } from '@pairdb/vectorclock';
 import {

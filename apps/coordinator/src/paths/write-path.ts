@@ -1,6 +1,6 @@
-// The write path (DESIGN.md section 4): stamp the write with a new dot, send it to every
-// replica at once, answer as soon as W replicas acknowledged while the rest finish in the
-// background. A replica that fails gets a hint: the same write, handed to the nearest healthy
+// The write path (docs/architecture.md#one-write-hop-by-hop): stamp the write with a new dot, send
+// it to every replica at once, answer as soon as W replicas acknowledged while the rest finish in
+// the background. A replica that fails gets a hint: the same write, handed to the nearest healthy
 // stand-in past the preference list with the intended owner attached. Hints never count toward W.
 import { storageV1 } from '@pairdb/proto';
 import { joinVersionVectors, VersionVector, type HybridLogicalClock } from '@pairdb/vectorclock';

@@ -5,7 +5,8 @@ import type { ReplicaNode } from '../replicas/replica-transport';
 export interface Placement {
   /** The first min(replicationFactor, nodes) distinct nodes clockwise from the key's token. */
   readonly replicas: readonly ReplicaNode[];
-  /** Every other node, in ring order after the replicas: hint holders, nearest first. */
+  /** Up to STAND_INS_MAX (ring-router.ts) more nodes in ring order after the replicas: hint
+   * holders, nearest first. */
   readonly standIns: readonly ReplicaNode[];
 }
 

@@ -68,7 +68,7 @@ export class RingRouter implements PlacementSource {
   placementOf(tenantId: string, key: string, replicationFactor: number): Placement {
     const ring = this.ring;
     const ordered = ring
-      .preferenceList(keyToken(tenantId, key), ring.size)
+      .preferenceList(keyToken(tenantId, key), replicationFactor + STAND_INS_MAX)
       .map((id) => ring.node(id));
     return {
       replicas: ordered.slice(0, replicationFactor),

@@ -1,4 +1,4 @@
-// What a valid tenant looks like (DESIGN.md sections 2a, 6).
+// What a valid tenant looks like (docs/architecture.md#metadata).
 import { InvalidArgumentError } from '../errors';
 import {
   CONFLICT_RESOLUTIONS,

@@ -79,6 +79,14 @@ describe('admin service over the embedded metadata store', () => {
     );
   });
 
+  it('gives a node added without a vnode count the configured default', async () => {
+    const configured = new AdminService(store, new TenantCache(store), () => Promise.resolve(), 32);
+    expect((await configured.addStorageNode('n-default', '127.0.0.1', 7002, 0)).virtualNodes).toBe(
+      32,
+    );
+    expect((await configured.addStorageNode('n-given', '127.0.0.1', 7003, 7)).virtualNodes).toBe(7);
+  });
+
   it('names a bad node id, port and vnode count', async () => {
     await expect(admin.addStorageNode('', 'h', 1, 0)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(admin.addStorageNode('n9', 'h', 70000, 0)).rejects.toThrow(

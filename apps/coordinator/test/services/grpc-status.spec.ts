@@ -15,7 +15,7 @@ import {
   VersionConflictError,
 } from '../../src/metadata';
 
-describe('coordinator errors to gRPC status (DESIGN.md section 8)', () => {
+describe('coordinator errors to gRPC status (docs/architecture.md#errors)', () => {
   it.each([
     [new InvalidArgumentError('key', '', 'is required'), status.INVALID_ARGUMENT],
     [new TenantNotFoundError('t'), status.NOT_FOUND],

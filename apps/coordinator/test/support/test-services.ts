@@ -1,4 +1,4 @@
-// Real PostgreSQL and Redis for integration tests (DESIGN.md section 10):
+// Real PostgreSQL and Redis for integration tests (docs/architecture.md#tests):
 // - the URL in PAIRDB_TEST_PG_URL / PAIRDB_TEST_REDIS_URL when set;
 // - else a throwaway postgres:15 / redis:7 container through testcontainers when Docker runs;
 // - else the suite is skipped with a console message, except under CI (env CI set), where

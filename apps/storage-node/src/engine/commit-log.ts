@@ -130,10 +130,6 @@ export class CommitLog {
     }
   }
 
-  get activeSegmentNumber(): number {
-    return this.active.number;
-  }
-
   /**
    * Queues a framed record (see frameRecord); resolves once it is durable per the sync policy.
    * Records are written in call order.

@@ -5,6 +5,7 @@
 import { SyncPolicy } from './commit-log';
 import { DiskFreeBytesSource, statfsFreeBytes } from './disk-guard';
 import { InvalidArgumentError } from './errors';
+import { WRITE_QUEUE_BYTES_MAX_DEFAULT, WRITE_QUEUE_LENGTH_MAX_DEFAULT } from './write-queue';
 
 const MiB = 1024 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,6 +44,12 @@ export interface EngineOptions {
   tombstoneGraceMs?: number;
   /** Writes fail with DiskFullError below this much free disk. Default 64 MiB; 0 disables. */
   diskFreeBytesMin?: number;
+  /** Writes that may wait behind a stall; more are refused (WriteQueueFullError).
+   * Default WRITE_QUEUE_LENGTH_MAX_DEFAULT (16384). */
+  writeQueueLengthMax?: number;
+  /** Bytes of writes that may wait behind a stall; more are refused (WriteQueueFullError).
+   * Default WRITE_QUEUE_BYTES_MAX_DEFAULT (64 MiB). */
+  writeQueueBytesMax?: number;
   /** Free-space probe for the disk guard. Default: statfs of `dir`. */
   diskFreeBytesSource?: DiskFreeBytesSource;
   /** Clock for tombstone times and the grace period (tests). Default Date.now. */
@@ -70,6 +77,8 @@ export const ENGINE_DEFAULTS = {
   levelSizeMultiplier: 10,
   tombstoneGraceMs: 10 * DAY_MS,
   diskFreeBytesMin: 64 * MiB,
+  writeQueueLengthMax: WRITE_QUEUE_LENGTH_MAX_DEFAULT,
+  writeQueueBytesMax: WRITE_QUEUE_BYTES_MAX_DEFAULT,
 } as const;
 
 const silentLogger: EngineLogger = {
@@ -104,6 +113,8 @@ export function resolveOptions(options: EngineOptions): EngineSettings {
   requireInteger(settings, 'levelSizeMultiplier', 2);
   requireInteger(settings, 'tombstoneGraceMs', 0);
   requireInteger(settings, 'diskFreeBytesMin', 0);
+  requireInteger(settings, 'writeQueueLengthMax', 1);
+  requireInteger(settings, 'writeQueueBytesMax', 1);
   if (settings.tableBlockBytes !== undefined) requireInteger(settings, 'tableBlockBytes', 64);
   return settings;
 }

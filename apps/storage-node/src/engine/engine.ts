@@ -1,8 +1,8 @@
 /**
  * The storage engine: an ordered byte-key store with sequence numbers and tombstones, built as an
- * LSM tree (DESIGN.md section 7). Writes go to the commit log and the memtable; full memtables
- * are flushed to L0 SSTables and the levels are compacted by a background worker thread, so the
- * event loop only appends, inserts and reads.
+ * LSM tree (docs/architecture.md#the-storage-engine). Writes go to the commit log and the memtable;
+ * full memtables are flushed to L0 SSTables and the levels are compacted by a background worker
+ * thread, so the event loop only appends, inserts and reads.
  *
  * Laws:
  * - a write whose promise resolved survives a crash (under syncPolicy `always`), and a batch is
@@ -48,6 +48,7 @@ import { recoverStore } from './recovery';
 import { TableCache } from './table-cache';
 import { LiveFile, Version, findFile } from './version';
 import { BatchOperation, encodeWriteBatch, writeBatchBytes } from './write-batch';
+import { WriteQueue } from './write-queue';
 
 /** Keys are index entries and bloom inputs; beyond this they are a caller bug, not data. */
 export const KEY_BYTES_MAX = 64 * 1024;
@@ -103,6 +104,11 @@ export interface EngineStats {
   fsyncSecondsTotal: number;
   /** Writes delayed (slowdown) or held (stop) because L0 or the memtables backed up. */
   writeStalls: number;
+  /** Writes waiting in the write queue now, and their bytes. */
+  queuedWrites: number;
+  queuedWriteBytes: number;
+  /** Writes refused because the write queue was full (WriteQueueFullError). */
+  writesRefused: number;
   diskFreeBytes: number;
   lastSeq: number;
   liveSnapshots: number;
@@ -117,6 +123,8 @@ interface ImmutableMemtable {
 
 interface QueuedWrite {
   operations: BatchOperation[];
+  /** Encoded size of the batch: what the queue holds in memory for it. */
+  bytes: number;
   resolve(durable: Promise<void>): void;
   reject(error: Error): void;
 }
@@ -148,7 +156,7 @@ export class Engine {
   private flushedSeq = 0;
   private readonly snapshots = new Map<number, number>();
   private readonly compactPointers: (Buffer | undefined)[] = [];
-  private readonly writeQueue: QueuedWrite[] = [];
+  private readonly writeQueue: WriteQueue<QueuedWrite>;
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly manualJobs: BackgroundJob[] = [];
   private backgroundRunning = false;
@@ -163,6 +171,7 @@ export class Engine {
     tableBytesWritten: 0,
     bytesRead: 0,
     writeStalls: 0,
+    writesRefused: 0,
   };
 
   private constructor(
@@ -181,6 +190,7 @@ export class Engine {
     this.current.ref();
     this.memtablePool = new MemtablePool(settings.memtableBytesMax);
     this.mutable = new Memtable(this.memtablePool);
+    this.writeQueue = new WriteQueue(settings.writeQueueLengthMax, settings.writeQueueBytesMax);
   }
 
   /** Opens (creating if needed) and recovers the engine in `options.dir`. */
@@ -211,25 +221,36 @@ export class Engine {
     return this.write([{ type: 'delete', key }]);
   }
 
-  /** Applies `ops` atomically (one commit-log record); resolves once durable per policy. */
+  /**
+   * Applies `ops` atomically (one commit-log record); resolves once durable per policy. While
+   * the engine is stalled the write waits in a bounded queue, in order; when that queue is full
+   * it is refused at once with WriteQueueFullError (nothing of it applied).
+   */
   write(ops: BatchOp[]): Promise<void> {
-    let operations: BatchOperation[];
+    let batch: { operations: BatchOperation[]; bytes: number };
     try {
       this.checkWritable();
-      operations = this.toOperations(ops);
+      batch = this.toOperations(ops);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (operations.length === 0) return Promise.resolve();
+    if (batch.operations.length === 0) return Promise.resolve();
     if (this.writeQueue.length > 0 || this.stallLevel() !== 'none') {
+      let settle: Pick<QueuedWrite, 'resolve' | 'reject'> | undefined;
+      const queued = new Promise<Promise<void>>(
+        (resolve, reject) => (settle = { resolve, reject }),
+      );
+      try {
+        this.writeQueue.push({ ...batch, ...settle! });
+      } catch (error) {
+        this.counters.writesRefused++;
+        return Promise.reject(error);
+      }
       this.counters.writeStalls++;
-      const queued = new Promise<Promise<void>>((resolve, reject) => {
-        this.writeQueue.push({ operations, resolve, reject });
-      });
       this.scheduleDrain();
       return queued.then((durable) => durable);
     }
-    return this.apply(operations);
+    return this.apply(batch.operations);
   }
 
   /**
@@ -316,6 +337,9 @@ export class Engine {
       commitLogFsyncs: log?.fsyncs ?? 0,
       fsyncSecondsTotal: log?.fsyncSecondsTotal ?? 0,
       writeStalls: this.counters.writeStalls,
+      queuedWrites: this.writeQueue.length,
+      queuedWriteBytes: this.writeQueue.bytes,
+      writesRefused: this.counters.writesRefused,
       diskFreeBytes: this.diskGuard.lastFreeBytes,
       lastSeq: this.lastSeq,
       liveSnapshots: [...this.snapshots.values()].reduce((sum, count) => sum + count, 0),
@@ -370,7 +394,7 @@ export class Engine {
         if (!this.backgroundRunning && this.stallLevel() === 'stop') {
           // Nothing can unblock them (a bug): fail them rather than wait forever.
           const error = new EngineError('engine closed with writes stalled behind L0');
-          for (const queued of this.writeQueue.splice(0)) queued.reject(error);
+          for (const queued of this.writeQueue.takeAll()) queued.reject(error);
           break;
         }
         await this.nextProgress();
@@ -387,7 +411,7 @@ export class Engine {
 
   // ---- write path ----
 
-  private toOperations(ops: readonly BatchOp[]): BatchOperation[] {
+  private toOperations(ops: readonly BatchOp[]): { operations: BatchOperation[]; bytes: number } {
     if (!Array.isArray(ops)) throw new InvalidArgumentError('write: ops must be an array');
     const nowMs = this.settings.now();
     const operations = ops.map((op): BatchOperation => {
@@ -412,7 +436,7 @@ export class Engine {
         `write batch of ${bytes} bytes exceeds ${RECORD_PAYLOAD_BYTES_MAX} bytes`,
       );
     }
-    return operations;
+    return { operations, bytes };
   }
 
   private apply(operations: BatchOperation[]): Promise<void> {
@@ -454,7 +478,7 @@ export class Engine {
   private scheduleDrain(): void {
     if (this.writeQueue.length === 0 || this.drainTimer) return;
     if (this.stickyError) {
-      for (const queued of this.writeQueue.splice(0)) queued.reject(this.stickyError);
+      for (const queued of this.writeQueue.takeAll()) queued.reject(this.stickyError);
       return;
     }
     const level = this.stallLevel();
@@ -783,7 +807,7 @@ export class Engine {
             cause,
           });
     this.settings.logger.error({ err: cause }, `engine: ${what} failed`);
-    for (const queued of this.writeQueue.splice(0)) queued.reject(this.stickyError);
+    for (const queued of this.writeQueue.takeAll()) queued.reject(this.stickyError);
     for (const job of this.manualJobs.splice(0)) job.abandon?.(this.stickyError);
     this.notifyProgress();
   }
@@ -836,7 +860,7 @@ export class Engine {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
     const closedError = this.stickyError ?? new EngineClosedError('engine closed');
-    for (const queued of this.writeQueue.splice(0)) queued.reject(closedError);
+    for (const queued of this.writeQueue.takeAll()) queued.reject(closedError);
     for (const job of this.manualJobs.splice(0)) job.abandon?.(closedError);
     try {
       await this.commitLog?.close();

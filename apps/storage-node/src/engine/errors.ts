@@ -23,6 +23,12 @@ export class CorruptionError extends EngineError {
 /** The disk guard tripped: free space is below `diskFreeBytesMin`. Reads still work. */
 export class DiskFullError extends EngineError {}
 
+/**
+ * Too many writes already wait behind a stall (write-queue.ts): the write is refused, not kept.
+ * Nothing of it was applied; the caller may retry later or write elsewhere.
+ */
+export class WriteQueueFullError extends EngineError {}
+
 /** The engine was closed (or is closing) and refuses further operations. */
 export class EngineClosedError extends EngineError {}
 

@@ -13,4 +13,6 @@ export {
   EngineError,
   InvalidArgumentError,
   LockedError,
+  WriteQueueFullError,
 } from './errors';
+export { WRITE_QUEUE_BYTES_MAX_DEFAULT, WRITE_QUEUE_LENGTH_MAX_DEFAULT } from './write-queue';

@@ -1,10 +1,11 @@
-// The one place storage-node errors become gRPC statuses (DESIGN.md section 8).
+// The one place storage-node errors become gRPC statuses (docs/architecture.md#errors).
 import { status, type ServerErrorResponse, Metadata } from '@grpc/grpc-js';
 import {
   BackgroundError,
   CorruptionError,
   DiskFullError,
   EngineClosedError,
+  WriteQueueFullError,
 } from '../engine/errors';
 import { InvalidRequestError, RequestTooLargeError } from '../versions/validation';
 
@@ -24,7 +25,13 @@ export class DeadlinePassedError extends Error {
 
 export function statusCodeOf(error: unknown): status {
   if (error instanceof InvalidRequestError) return status.INVALID_ARGUMENT;
-  if (error instanceof RequestTooLargeError || error instanceof DiskFullError) {
+  // A full write queue is this replica shedding load: the coordinator counts it as failed and
+  // hints the write to a stand-in, as for a full disk.
+  if (
+    error instanceof RequestTooLargeError ||
+    error instanceof DiskFullError ||
+    error instanceof WriteQueueFullError
+  ) {
     return status.RESOURCE_EXHAUSTED;
   }
   if (error instanceof DeadlinePassedError) return status.DEADLINE_EXCEEDED;

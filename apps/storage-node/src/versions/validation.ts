@@ -1,7 +1,7 @@
 // Request limits a storage node enforces on its own, whatever the coordinator checked.
-import { TENANT_ID_BYTES_MAX } from './engine-keys';
+import { NODE_ID_BYTES_MAX, TENANT_ID_BYTES_MAX } from './engine-keys';
 
-/** Keys are opaque UTF-8 strings of at most 1 KiB (DESIGN.md section 3). */
+/** Keys are opaque UTF-8 strings of at most 1 KiB (docs/architecture.md#data-model). */
 export const KEY_BYTES_MAX_DEFAULT = 1024;
 /** Values up to 1 MiB by default; larger values belong in a blob store. */
 export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
@@ -63,5 +63,16 @@ export function validateKey(key: string, limits: RequestLimits): void {
 export function validateValue(value: Uint8Array, limits: RequestLimits): void {
   if (value.length > limits.valueBytesMax) {
     throw new RequestTooLargeError('value', value.length, limits.valueBytesMax);
+  }
+}
+
+/** A hint's target node id goes into the hint key behind one length byte (engine-keys.ts). */
+export function validateHintTarget(target: { readonly nodeId: string }): void {
+  if (Buffer.byteLength(target.nodeId, 'utf8') > NODE_ID_BYTES_MAX) {
+    throw new InvalidRequestError(
+      'hint_for.node_id',
+      target.nodeId,
+      `is longer than ${NODE_ID_BYTES_MAX} bytes`,
+    );
   }
 }

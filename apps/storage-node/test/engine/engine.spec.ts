@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   KEY_BYTES_MAX,
   LockedError,
+  WriteQueueFullError,
 } from '../../src/engine';
 import { readManifest } from '../../src/engine/manifest';
 import { collect, flipByte, key, smallTree, temporaryDir } from './engine-fixture';
@@ -300,6 +301,78 @@ describe('engine lifecycle', () => {
     expect(stats.bytesWritten).toBeGreaterThan(200 * 64);
     expect(stats.bytesRead).toBe(128);
     expect(stats.backgroundError).toBeUndefined();
+  });
+});
+
+describe('engine write queue', () => {
+  // Each value is bigger than a whole memtable, so every write fills one: after the active
+  // memtable and the frozen ones are full, writes of the same event-loop turn (before any flush
+  // can finish) must wait in the write queue.
+  const MEMTABLE_BYTES = 1024;
+  const VALUE_BYTES = 2048;
+  const k = Buffer.from('k');
+
+  function valueOf(index: number): Buffer {
+    return Buffer.from(String(index).padStart(VALUE_BYTES, '-'));
+  }
+
+  it('a full queue refuses further writes at once; those it admitted apply in order', async () => {
+    const engine = await open({ memtableBytesMax: MEMTABLE_BYTES, writeQueueLengthMax: 8 });
+    const visibleAtResolve: number[][] = [];
+    const writes = Array.from({ length: 40 }, (_, index) =>
+      engine.put(k, valueOf(index)).then(() => {
+        visibleAtResolve.push([index, Number(engine.get(k)!.toString().replace(/^-+/, ''))]);
+      }),
+    );
+    expect(engine.stats().queuedWrites).toBe(8);
+    const settled = await Promise.allSettled(writes);
+
+    const accepted = settled.flatMap((result, index) =>
+      result.status === 'fulfilled' ? [index] : [],
+    );
+    const refused = settled.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    for (const reason of refused) {
+      expect(reason).toBeInstanceOf(WriteQueueFullError);
+      expect((reason as Error).message).toContain('limit 8');
+    }
+    // Refusals come only once the queue is full: the admitted writes are the first ones.
+    expect(accepted).toEqual(Array.from({ length: accepted.length }, (_, index) => index));
+    expect(engine.stats().writesRefused).toBe(refused.length);
+    // Applied in submission order: a write never sees an earlier one applied after it.
+    for (const [index, visible] of visibleAtResolve) expect(visible).toBeGreaterThanOrEqual(index!);
+    const last = accepted[accepted.length - 1]!;
+    expect(engine.get(k)).toEqual(valueOf(last));
+
+    expect(engine.stats().queuedWrites).toBe(0);
+    await engine.put(k, valueOf(1000));
+    await engine.close();
+    const reopened = await open();
+    expect(reopened.get(k)).toEqual(valueOf(1000));
+  });
+
+  it('the queue holds no more bytes than its byte limit', async () => {
+    // Room for four queued writes of a 2 KiB value and a small header each, not five.
+    const bytesMax = 5 * VALUE_BYTES - 100;
+    const engine = await open({ memtableBytesMax: MEMTABLE_BYTES, writeQueueBytesMax: bytesMax });
+    const writes = Array.from({ length: 20 }, (_, index) => engine.put(k, valueOf(index)));
+    expect(engine.stats().queuedWrites).toBe(4);
+    expect(engine.stats().queuedWriteBytes).toBeLessThanOrEqual(bytesMax);
+    const settled = await Promise.allSettled(writes);
+    const refused = settled.filter((result) => result.status === 'rejected');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const result of refused) {
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(WriteQueueFullError);
+    }
+    const accepted = settled.filter((result) => result.status === 'fulfilled').length;
+    expect(engine.get(k)).toEqual(valueOf(accepted - 1));
+  });
+
+  it('refuses a queue limit below 1 when opening', async () => {
+    await expect(open({ writeQueueLengthMax: 0 })).rejects.toThrow(/writeQueueLengthMax/);
+    await expect(open({ writeQueueBytesMax: 0 })).rejects.toThrow(/writeQueueBytesMax/);
   });
 });
 

@@ -413,6 +413,22 @@ describe('storage node service over gRPC', () => {
     }
   });
 
+  it('refuses a hint whose target node id does not fit the hint key, and stores nothing', async () => {
+    const pendingBefore = (await client.healthCheck()).hintsPending;
+    const tooLong = await grpcError(
+      client.write({
+        tenantId: 'h',
+        key: 'long-target',
+        value: Buffer.from('v'),
+        dot: dot('c1', 3999),
+        hintFor: { nodeId: 'n'.repeat(256), address: '127.0.0.1:1' },
+      }),
+    );
+    expect(tooLong.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooLong.details).toContain('hint_for.node_id is longer than 255 bytes');
+    expect((await client.healthCheck()).hintsPending).toBe(pendingBefore);
+  });
+
   it('stores a hint for an absent owner and delivers it once the owner starts', async () => {
     const ownerPort = await freePort();
     const ownerAddress = `127.0.0.1:${ownerPort}`;
@@ -507,6 +523,62 @@ describe('storage node lifecycle', () => {
       await expect(startTestNode({ dataDir: dir })).rejects.toThrow(/lock|in use|already/i);
     } finally {
       await first.stop();
+      removeDir(dir);
+    }
+  });
+});
+
+describe('storage node under a write stall', () => {
+  it('answers RESOURCE_EXHAUSTED for writes past a full write queue and applies the rest', async () => {
+    const dir = tempDir();
+    // Values bigger than a memtable: a few writes fill every memtable before a flush can end, so
+    // the rest of one Exchange batch meets the stall and the write queue of two.
+    const node = await startTestNode({
+      dataDir: dir,
+      overrides: (config) => {
+        config.storage.memtable_bytes_max = 1024;
+        config.storage.write_queue_length_max = 2;
+      },
+    });
+    const client = new TestStorageClient(`127.0.0.1:${node.grpcPort}`);
+    try {
+      const keys = Array.from({ length: 12 }, (_, index) => `stalled-${index}`);
+      const results = await client.exchange(
+        keys.map((key, index) => ({
+          id: index + 1,
+          timeoutMs: 0,
+          operation: {
+            $case: 'write' as const,
+            value: {
+              tenantId: 'tq',
+              key,
+              value: Buffer.alloc(2048, index),
+              context: [],
+              dot: dot('c1', index + 1),
+              conflictPolicy: LWW,
+              hintFor: undefined,
+              replyClockOnly: true,
+            },
+          },
+        })),
+      );
+      const refused = keys.filter((_, index) => results.get(index + 1)?.outcome?.$case === 'error');
+      expect(refused.length).toBeGreaterThan(0);
+      for (const [index, key] of keys.entries()) {
+        const outcome = results.get(index + 1)?.outcome;
+        const read = await client.read('tq', key);
+        if (outcome?.$case === 'error') {
+          expect(outcome.value.code).toBe(status.RESOURCE_EXHAUSTED);
+          expect(outcome.value.message).toContain('write queue full');
+          expect(read.found).toBe(false);
+        } else {
+          expect(outcome?.$case).toBe('write');
+          expect(read.versions?.siblings[0]?.value).toEqual(Buffer.alloc(2048, index));
+        }
+      }
+    } finally {
+      client.close();
+      await node.stop();
       removeDir(dir);
     }
   });

@@ -1,0 +1,54 @@
+import { HashRing, keyToken } from '@pairdb/hashring';
+import { createLogger } from '@pairdb/service-runtime';
+import type { MetadataStore, StorageNode } from '../../src/metadata';
+import { RingRouter } from '../../src/routing/ring-router';
+
+function storageNode(index: number): StorageNode {
+  return {
+    nodeId: `node-${index}`,
+    host: '127.0.0.1',
+    port: 7000 + index,
+    status: 'active',
+    virtualNodes: 16,
+    createdAtUnixMs: 0,
+    updatedAtUnixMs: 0,
+  };
+}
+
+/** Just enough of a metadata store for the router: a fixed ring, no change notifications. */
+function fixedRing(nodes: StorageNode[]): MetadataStore {
+  return {
+    getRing: async () => ({ ringVersion: 1, nodes }),
+    onRingChange: async () => async () => undefined,
+  } as unknown as MetadataStore;
+}
+
+describe('RingRouter placement', () => {
+  const nodes = Array.from({ length: 8 }, (_, index) => storageNode(index));
+  let router: RingRouter;
+
+  beforeAll(async () => {
+    router = new RingRouter(fixedRing(nodes), createLogger({ name: 't', level: 'silent' }));
+    await router.start();
+  });
+  afterAll(() => router.stop());
+
+  it('offers at most three stand-ins for hints, the nodes next in ring order', () => {
+    const ring = new HashRing(nodes.map((node) => ({ nodeId: node.nodeId, virtualNodes: 16 })));
+    for (const key of ['a', 'b', 'cart:42', 'user/7']) {
+      const { replicas, standIns } = router.placementOf('t', key, 3);
+      expect(replicas.map((node) => node.nodeId)).toEqual(
+        ring.preferenceList(keyToken('t', key), 3),
+      );
+      expect([...replicas, ...standIns].map((node) => node.nodeId)).toEqual(
+        ring.preferenceList(keyToken('t', key), 6),
+      );
+    }
+  });
+
+  it('offers only the nodes left when fewer than three remain past the replicas', () => {
+    const { replicas, standIns } = router.placementOf('t', 'k', 6);
+    expect(replicas).toHaveLength(6);
+    expect(standIns).toHaveLength(2);
+  });
+});
