@@ -23,6 +23,7 @@ import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
 import { Replica } from './replica';
+import { decodeDataKey } from './versions/engine-keys';
 import { VersionStore } from './versions/version-store';
 
 /** How long free disk space readings are reused for metrics and health. */
@@ -89,7 +90,26 @@ export class StorageNode {
         vectorEntriesMax: config.limits.vector_entries_max,
         siblingsMax: config.limits.siblings_max,
       },
-      { onSiblingCapCollapse: () => metrics.siblingCapCollapses.inc() },
+      {
+        onSiblingCapCollapse: () => metrics.siblingCapCollapses.inc(),
+        onCorruption: (error, engineKey, operation, replaced) => {
+          metrics.corruptionErrors.inc({ operation });
+          if (replaced) metrics.corruptVersionsReplaced.inc();
+          logger.error(
+            {
+              file: error.file,
+              offset: error.offset,
+              engineKey: engineKey.toString('hex'),
+              ...describeDataKey(engineKey),
+              operation,
+              err: error.message,
+            },
+            replaced
+              ? 'damaged stored version replaced by a repair'
+              : 'stored version is damaged: answering DATA_LOSS until a repair replaces it',
+          );
+        },
+      },
     );
     const replica = new Replica(
       config.server.node_id,
@@ -170,6 +190,16 @@ export class StorageNode {
     this.hintSender.close();
     await this.engine.close();
     await this.http.close();
+  }
+}
+
+/** Tenant and key of a data key, for logs; nothing when the key itself does not decode. */
+function describeDataKey(engineKey: Buffer): { tenantId?: string; key?: string } {
+  try {
+    const { tenantId, key } = decodeDataKey(engineKey);
+    return { tenantId, key };
+  } catch {
+    return {};
   }
 }
 
