@@ -19,6 +19,7 @@ import type { StorageNodeConfig } from './config';
 import { Engine } from './engine';
 import { createStorageHandlers } from './grpc/storage-handlers';
 import { GrpcHintSender } from './grpc/hint-sender';
+import { OpenExchanges } from './grpc/open-exchanges';
 import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
@@ -40,6 +41,7 @@ export class StorageNode {
     private readonly http: HttpServerHandle,
     private readonly hintDelivery: HintDelivery,
     private readonly hintSender: GrpcHintSender,
+    private readonly exchanges: OpenExchanges,
   ) {}
 
   get grpcPort(): number {
@@ -145,6 +147,7 @@ export class StorageNode {
       ...(config.metrics.enabled ? { '/metrics': metricsRoute(metrics.registry) } : {}),
     };
     const http = await startHttpServer({ host: config.http.host, port: config.http.port, routes });
+    const exchanges = new OpenExchanges();
     let grpc: GrpcServerHandle;
     try {
       grpc = await startGrpcServer({
@@ -157,6 +160,7 @@ export class StorageNode {
           metrics,
           isServing: () => self.node?.serving ?? false,
           freeDiskBytes: disk,
+          exchanges,
         }),
         serviceName: STORAGE_SERVICE_NAME,
       });
@@ -165,7 +169,16 @@ export class StorageNode {
       throw error;
     }
     const grpcPort = grpc.port;
-    const node = new StorageNode(config, logger, engine, grpc, http, hintDelivery, hintSender);
+    const node = new StorageNode(
+      config,
+      logger,
+      engine,
+      grpc,
+      http,
+      hintDelivery,
+      hintSender,
+      exchanges,
+    );
     self.node = node;
     node.serving = true;
     hintDelivery.start();
@@ -181,12 +194,17 @@ export class StorageNode {
     return node;
   }
 
-  /** Stops accepting, drains in-flight requests, flushes the engine. */
+  /**
+   * Stops accepting (readiness and new requests fail from here on), answers the requests in
+   * flight, ends the coordinators' Exchange streams once they are idle, flushes the engine.
+   */
   async stop(): Promise<void> {
     this.logger.info('storage node draining');
     this.serving = false;
     await this.hintDelivery.stop();
-    await this.grpc.drain(this.config.server.shutdown_timeout);
+    const drained = this.grpc.drain(this.config.server.shutdown_timeout);
+    await this.exchanges.endAll();
+    await drained;
     this.hintSender.close();
     await this.engine.close();
     await this.http.close();
