@@ -43,6 +43,8 @@ interface Parts {
   repairs: ReadRepairQueue;
   grpc: GrpcServerHandle;
   http: HttpServerHandle[];
+  /** Set when a stop begins: readiness fails from then on, before the drain. */
+  lifecycle: { draining: boolean };
 }
 
 export class Coordinator {
@@ -188,7 +190,12 @@ export class Coordinator {
       () => router.refresh(),
       config.hash_ring.virtual_nodes,
     );
-    const http = await Coordinator.startHttp(config, metadata, idempotency, router, metrics);
+    const lifecycle = { draining: false };
+    const http = await Coordinator.startHttp(
+      config,
+      { metadata, idempotency, router, lifecycle },
+      metrics,
+    );
     let grpc: GrpcServerHandle;
     try {
       grpc = await startGrpcServer({
@@ -222,17 +229,23 @@ export class Coordinator {
       repairs,
       grpc,
       http,
+      lifecycle,
     });
   }
 
   private static async startHttp(
     config: CoordinatorConfig,
-    metadata: MetadataStore,
-    idempotency: IdempotencyStore,
-    router: RingRouter,
+    checked: {
+      metadata: MetadataStore;
+      idempotency: IdempotencyStore;
+      router: RingRouter;
+      lifecycle: { draining: boolean };
+    },
     metrics: CoordinatorMetrics,
   ): Promise<HttpServerHandle[]> {
+    const { metadata, idempotency, router, lifecycle } = checked;
     const readiness = readinessRoute(async () => {
+      if (lifecycle.draining) return { ready: false, checks: { lifecycle: 'shutting down' } };
       const checks: Record<string, string> = {};
       let ready = true;
       await metadata.ping().then(
@@ -272,10 +285,14 @@ export class Coordinator {
     }
   }
 
-  /** Stops accepting, drains in-flight requests and repairs, closes the stores. */
+  /**
+   * Fails readiness, stops accepting, drains in-flight requests and repairs, closes the stores.
+   * The HTTP servers close last, so /readyz answers 503 for the whole drain.
+   */
   async stop(): Promise<void> {
     const p = this.parts;
     p.logger.info('coordinator draining');
+    p.lifecycle.draining = true;
     await p.grpc.drain(p.config.server.shutdown_timeout);
     await p.repairs.idle();
     await p.router.stop();

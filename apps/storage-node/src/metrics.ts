@@ -23,6 +23,8 @@ export class StorageMetrics {
   readonly hintsDelivered: Counter;
   readonly hintsDropped: Counter;
   readonly siblingCapCollapses: Counter;
+  readonly corruptionErrors: Counter<'operation'>;
+  readonly corruptVersionsReplaced: Counter;
 
   constructor(source: EngineSource) {
     const registers = [this.registry];
@@ -58,6 +60,17 @@ export class StorageMetrics {
     this.siblingCapCollapses = new Counter({
       name: 'storage_sibling_cap_collapses_total',
       help: 'Version sets collapsed to their LWW winner past the sibling cap',
+      registers,
+    });
+    this.corruptionErrors = new Counter({
+      name: 'storage_corruption_errors_total',
+      help: 'Stored versions found damaged (CRC, bad block), by the operation that met them',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.corruptVersionsReplaced = new Counter({
+      name: 'storage_corrupt_versions_replaced_total',
+      help: 'Damaged stored versions replaced by the set a repair brought',
       registers,
     });
     new Gauge({

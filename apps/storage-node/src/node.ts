@@ -19,10 +19,12 @@ import type { StorageNodeConfig } from './config';
 import { Engine } from './engine';
 import { createStorageHandlers } from './grpc/storage-handlers';
 import { GrpcHintSender } from './grpc/hint-sender';
+import { OpenExchanges } from './grpc/open-exchanges';
 import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
 import { Replica } from './replica';
+import { decodeDataKey } from './versions/engine-keys';
 import { VersionStore } from './versions/version-store';
 
 /** How long free disk space readings are reused for metrics and health. */
@@ -39,6 +41,7 @@ export class StorageNode {
     private readonly http: HttpServerHandle,
     private readonly hintDelivery: HintDelivery,
     private readonly hintSender: GrpcHintSender,
+    private readonly exchanges: OpenExchanges,
   ) {}
 
   get grpcPort(): number {
@@ -91,7 +94,26 @@ export class StorageNode {
         vectorEntriesMax: config.limits.vector_entries_max,
         siblingsMax: config.limits.siblings_max,
       },
-      { onSiblingCapCollapse: () => metrics.siblingCapCollapses.inc() },
+      {
+        onSiblingCapCollapse: () => metrics.siblingCapCollapses.inc(),
+        onCorruption: (error, engineKey, operation, replaced) => {
+          metrics.corruptionErrors.inc({ operation });
+          if (replaced) metrics.corruptVersionsReplaced.inc();
+          logger.error(
+            {
+              file: error.file,
+              offset: error.offset,
+              engineKey: engineKey.toString('hex'),
+              ...describeDataKey(engineKey),
+              operation,
+              err: error.message,
+            },
+            replaced
+              ? 'damaged stored version replaced by a repair'
+              : 'stored version is damaged: answering DATA_LOSS until a repair replaces it',
+          );
+        },
+      },
     );
     const replica = new Replica(
       config.server.node_id,
@@ -127,6 +149,7 @@ export class StorageNode {
       ...(config.metrics.enabled ? { '/metrics': metricsRoute(metrics.registry) } : {}),
     };
     const http = await startHttpServer({ host: config.http.host, port: config.http.port, routes });
+    const exchanges = new OpenExchanges();
     let grpc: GrpcServerHandle;
     try {
       grpc = await startGrpcServer({
@@ -139,6 +162,7 @@ export class StorageNode {
           metrics,
           isServing: () => self.node?.serving ?? false,
           freeDiskBytes: disk,
+          exchanges,
         }),
         serviceName: STORAGE_SERVICE_NAME,
       });
@@ -147,7 +171,16 @@ export class StorageNode {
       throw error;
     }
     const grpcPort = grpc.port;
-    const node = new StorageNode(config, logger, engine, grpc, http, hintDelivery, hintSender);
+    const node = new StorageNode(
+      config,
+      logger,
+      engine,
+      grpc,
+      http,
+      hintDelivery,
+      hintSender,
+      exchanges,
+    );
     self.node = node;
     node.serving = true;
     hintDelivery.start();
@@ -163,15 +196,30 @@ export class StorageNode {
     return node;
   }
 
-  /** Stops accepting, drains in-flight requests, flushes the engine. */
+  /**
+   * Stops accepting (readiness and new requests fail from here on), answers the requests in
+   * flight, ends the coordinators' Exchange streams once they are idle, flushes the engine.
+   */
   async stop(): Promise<void> {
     this.logger.info('storage node draining');
     this.serving = false;
     await this.hintDelivery.stop();
-    await this.grpc.drain(this.config.server.shutdown_timeout);
+    const drained = this.grpc.drain(this.config.server.shutdown_timeout);
+    await this.exchanges.endAll();
+    await drained;
     this.hintSender.close();
     await this.engine.close();
     await this.http.close();
+  }
+}
+
+/** Tenant and key of a data key, for logs; nothing when the key itself does not decode. */
+function describeDataKey(engineKey: Buffer): { tenantId?: string; key?: string } {
+  try {
+    const { tenantId, key } = decodeDataKey(engineKey);
+    return { tenantId, key };
+  } catch {
+    return {};
   }
 }
 

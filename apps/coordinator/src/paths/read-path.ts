@@ -1,7 +1,9 @@
 // The read path (docs/architecture.md#the-read-path-and-read-repair): ask every replica, answer
-// after R replies with their versions reconciled (DVVSet sync, then the tenant's conflict policy).
-// Once every replica has answered or failed, replicas that returned less than the reconciled set,
-// including those that answered after the client got its reply, are queued for read repair.
+// after R replies with their versions reconciled (DVVSet sync, then the tenant's conflict
+// policy). Once every replica has answered or failed, replicas that returned less than the
+// reconciled set, including those that answered after the client got its reply, are queued for
+// read repair; so are replicas that failed with DATA_LOSS (up, but the key's stored bytes are
+// damaged: the repair replaces them).
 import {
   collapseToWinner,
   dotsEqual,
@@ -51,6 +53,9 @@ export interface ReadPathDeps {
   readonly onQuorumFailure?: () => void;
 }
 
+/** google.rpc.Code DATA_LOSS: a storage node found the key's stored version damaged. */
+const CODE_DATA_LOSS = 15;
+
 interface Reply {
   readonly node: ReplicaNode;
   /** undefined: the replica has nothing for the key. */
@@ -70,6 +75,7 @@ export class ReadPath {
     const operation = prepareRead({ tenantId: command.tenantId, key: command.key });
     const replies: Reply[] = [];
     const failures: { nodeId: string; message: string }[] = [];
+    const damaged: ReplicaNode[] = [];
     if (replicas.length < required) {
       failures.push({
         nodeId: '-',
@@ -88,7 +94,7 @@ export class ReadPath {
           this.deps.onQuorumFailure?.();
           reject(new QuorumError('read', replies.length, required, failures));
         }
-        if (++finished === replicas.length) this.repairStale(command, replies);
+        if (++finished === replicas.length) this.repairStale(command, replies, damaged);
       };
       for (const node of replicas) {
         this.deps.transport.send(node, operation, this.deps.timeoutMs).then(
@@ -106,6 +112,7 @@ export class ReadPath {
           (error: Error) => {
             if (error instanceof ReplicaError && isNodeFailure(error.code))
               this.deps.health.markFailure(node.nodeId);
+            if (error instanceof ReplicaError && error.code === CODE_DATA_LOSS) damaged.push(node);
             failures.push({ nodeId: node.nodeId, message: failureReason(error) });
             decide();
           },
@@ -118,13 +125,19 @@ export class ReadPath {
     });
   }
 
-  private repairStale(command: ReadCommand, replies: readonly Reply[]): void {
+  private repairStale(
+    command: ReadCommand,
+    replies: readonly Reply[],
+    damaged: readonly ReplicaNode[],
+  ): void {
     const merged = mergeAll(replies, command.policy);
     if (merged.siblings.length === 0) return;
-    for (const reply of replies) {
-      if (reply.versions && sameVersions(reply.versions, merged)) continue;
+    const stale = replies
+      .filter((reply) => !reply.versions || !sameVersions(reply.versions, merged))
+      .map((reply) => reply.node);
+    for (const node of [...stale, ...damaged]) {
       this.deps.repairs.enqueue({
-        node: reply.node,
+        node,
         tenantId: command.tenantId,
         key: command.key,
         versions: merged,

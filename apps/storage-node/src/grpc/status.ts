@@ -37,10 +37,11 @@ export function statusCodeOf(error: unknown): status {
   if (error instanceof DeadlinePassedError) return status.DEADLINE_EXCEEDED;
   if (error instanceof NotServingError || error instanceof EngineClosedError)
     return status.UNAVAILABLE;
-  // Corruption and a stuck background error are real failures of this replica: the coordinator
-  // treats them like an unreachable replica and heals elsewhere.
-  if (error instanceof CorruptionError || error instanceof BackgroundError)
-    return status.UNAVAILABLE;
+  // The node is up but this key's stored bytes are damaged: the coordinator answers from the
+  // other replicas and sends this one a repair, which replaces the damaged set.
+  if (error instanceof CorruptionError) return status.DATA_LOSS;
+  // A stuck background error is a failure of the whole replica: treated like an unreachable one.
+  if (error instanceof BackgroundError) return status.UNAVAILABLE;
   return status.INTERNAL;
 }
 

@@ -24,6 +24,7 @@ import {
   versionSetFromWire,
   versionSetToWire,
 } from './convert';
+import type { OpenExchanges } from './open-exchanges';
 import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from './status';
 
 /** Entries per ScanRange message when the caller does not say. */
@@ -45,6 +46,8 @@ export interface HandlerDeps {
   /** False while starting or draining: requests answer UNAVAILABLE. */
   isServing(): boolean;
   freeDiskBytes(): number | undefined;
+  /** Where Exchange streams register, so a drain can end them once idle. */
+  exchanges: OpenExchanges;
 }
 
 /** A write or delete reply: the stored set, or only its read context when the caller asked. */
@@ -249,6 +252,8 @@ function handleExchange(
   let pending: storageV1.ExchangeResult[] = [];
   let flushScheduled = false;
   let closed = false;
+  let inFlight = 0;
+  const endWaiters: Array<() => void> = [];
   const flush = () => {
     flushScheduled = false;
     if (closed || pending.length === 0) return;
@@ -256,8 +261,30 @@ function handleExchange(
     pending = [];
     call.write({ results });
   };
+  const close = (end: boolean) => {
+    if (!closed) {
+      flush();
+      closed = true;
+      if (end) call.end();
+    }
+    unregister();
+    for (const resolve of endWaiters.splice(0)) resolve();
+  };
+  const endIfIdle = () => {
+    if (endWaiters.length > 0 && inFlight === 0) close(true);
+  };
+  const unregister = deps.exchanges.add({
+    endWhenIdle: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        endWaiters.push(resolve);
+        endIfIdle();
+      }),
+  });
   const complete = (result: storageV1.ExchangeResult) => {
     pending.push(result);
+    inFlight--;
+    if (endWaiters.length > 0) return endIfIdle();
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);
@@ -266,6 +293,7 @@ function handleExchange(
   call.on('data', (batch: storageV1.ExchangeRequest) => {
     const receivedMs = Date.now();
     for (const item of batch.items) {
+      inFlight++;
       const run = async (): Promise<Outcome> => {
         if (!item.operation) throw new InvalidRequestError('operation', 'none', 'is required');
         if (item.timeoutMs > 0 && Date.now() - receivedMs > item.timeoutMs) {
@@ -283,17 +311,13 @@ function handleExchange(
       );
     }
   });
+  // The coordinator closed its side: answer what it already sent, then end ours.
   call.on('end', () => {
-    flush();
-    closed = true;
-    call.end();
+    endWaiters.push(() => undefined);
+    endIfIdle();
   });
-  call.on('error', () => {
-    closed = true;
-  });
-  call.on('cancelled', () => {
-    closed = true;
-  });
+  call.on('error', () => close(false));
+  call.on('cancelled', () => close(false));
 }
 
 async function handleScan(

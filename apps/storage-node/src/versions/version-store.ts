@@ -1,6 +1,9 @@
 // A replica's versions: each (tenant, key) is one encoded DVVSet in the engine
 // (engine-keys.ts). Writes are read-modify-write under a per-key lock; every operation is
 // idempotent, so a coordinator may resend anything (retries, hints, repairs).
+//
+// A stored set that cannot be read because its bytes are damaged (CorruptionError) is reported
+// on every operation. Reads and client writes fail with it; a repair replaces it (see repair()).
 import {
   applyBounds,
   collapseToWinner,
@@ -15,7 +18,7 @@ import {
   type VersionVector,
   type WriteContent,
 } from '@pairdb/vectorclock';
-import type { Engine } from '../engine';
+import { CorruptionError, type Engine } from '../engine';
 import { encodeDataKey } from './engine-keys';
 import { KeyLock } from './key-lock';
 
@@ -31,9 +34,22 @@ export interface VersionedWrite {
   readonly policy: ConflictPolicy;
 }
 
+/** What a replica was doing when it met a damaged stored set. */
+export type CorruptionOperation = 'read' | 'write' | 'repair';
+
 export interface VersionStoreEvents {
   /** A set went past the sibling cap and collapsed to its LWW winner. */
   onSiblingCapCollapse?(): void;
+  /**
+   * The stored set of `engineKey` could not be read: its bytes are damaged. `replaced` is true
+   * when a repair wrote the incoming set over it.
+   */
+  onCorruption?(
+    error: CorruptionError,
+    engineKey: Buffer,
+    operation: CorruptionOperation,
+    replaced: boolean,
+  ): void;
 }
 
 export class VersionStore {
@@ -46,21 +62,35 @@ export class VersionStore {
   ) {}
 
   read(tenantId: string, key: string): VersionSet | undefined {
-    return this.readEngineKey(encodeDataKey(tenantId, key));
+    const engineKey = encodeDataKey(tenantId, key);
+    return this.reportingCorruption(engineKey, 'read', () => this.readEngineKey(engineKey));
   }
 
-  /** Applies a client write (DVVSet update; a write already applied or written over is a no-op). */
+  /**
+   * Applies a client write (DVVSet update; a write already applied or written over is a no-op).
+   * On a damaged stored set the write fails: it carries one sibling and the client's context,
+   * so storing it in place of a state nobody can read could drop concurrent siblings the
+   * damaged set held, and acknowledge that loss. Refusing counts this replica out of the quorum;
+   * the others take the write, and a repair (a full set) heals this one.
+   */
   write(write: VersionedWrite): Promise<VersionSet> {
     const engineKey = encodeDataKey(write.tenantId, write.key);
     return this.lock.run(engineKey, async () => {
-      const current = this.readEngineKey(engineKey) ?? EMPTY_VERSION_SET;
+      const current =
+        this.reportingCorruption(engineKey, 'write', () => this.readEngineKey(engineKey)) ??
+        EMPTY_VERSION_SET;
       const next = update(current, write.context, write.dot, write.content);
       if (next === current) return current;
       return this.store(engineKey, next, write.policy);
     });
   }
 
-  /** Merges a whole set from elsewhere (DVVSet sync). */
+  /**
+   * Merges a whole set from elsewhere (DVVSet sync). When the stored set is damaged, the incoming
+   * set becomes the key's state: it is what the other replicas hold, written as a newer engine
+   * entry that shadows the damaged one, and what this replica lacks comes back from them the
+   * same way (read repair, hints, anti-entropy).
+   */
   repair(
     tenantId: string,
     key: string,
@@ -77,10 +107,33 @@ export class VersionStore {
     policy: ConflictPolicy,
   ): Promise<VersionSet> {
     return this.lock.run(engineKey, async () => {
-      const current = this.readEngineKey(engineKey);
+      let current: VersionSet | undefined;
+      try {
+        current = this.readEngineKey(engineKey);
+      } catch (error) {
+        if (!(error instanceof CorruptionError)) throw error;
+        const stored = await this.store(engineKey, incoming, policy);
+        this.events.onCorruption?.(error, engineKey, 'repair', true);
+        return stored;
+      }
       const next = current ? sync(current, incoming) : incoming;
       return this.store(engineKey, next, policy, current);
     });
+  }
+
+  private reportingCorruption<T>(
+    engineKey: Buffer,
+    operation: CorruptionOperation,
+    run: () => T,
+  ): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof CorruptionError) {
+        this.events.onCorruption?.(error, engineKey, operation, false);
+      }
+      throw error;
+    }
   }
 
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
