@@ -150,7 +150,18 @@ describeWhenRunnable('a storage node cut off by a network partition', () => {
 
     namespace.heal();
 
-    // Every acknowledged write is on the healed node's own storage, read directly from it.
+    // Hints reach the node: each one the coordinator handed to a stand-in during the partition
+    // is delivered once the link is back.
+    await waitFor(async () => {
+      const delivered = cluster!.hintsDeliveredToIsolated;
+      return delivered >= hintsSent
+        ? undefined
+        : `stand-ins delivered ${delivered} of ${hintsSent} hints to ${isolated.nodeId}`;
+    }, HEAL_WAIT_MS);
+
+    // Every acknowledged write is then on the node's own storage, read directly from it. (Not
+    // all of them came as hints: the blackhole kept the coordinator's connection open, and TCP
+    // delivers the requests it was retransmitting once the link is back.)
     const direct = new StorageClient(isolated.address);
     try {
       let absent: readonly LoadedWrite[] = load.acknowledged;
@@ -164,14 +175,6 @@ describeWhenRunnable('a storage node cut off by a network partition', () => {
     } finally {
       direct.close();
     }
-    // ... and they came as hints: each one the coordinator handed to a stand-in was delivered.
-    await waitFor(async () => {
-      const delivered = cluster!.hintsDeliveredToIsolated;
-      return delivered >= hintsSent
-        ? undefined
-        : `stand-ins delivered ${delivered} of ${hintsSent} hints to ${isolated.nodeId}`;
-    }, HEAL_WAIT_MS);
-
     // The coordinator's own connection to the node is back once an ALL read answers.
     const first = load.acknowledged[0]!;
     await waitFor(async () => {
