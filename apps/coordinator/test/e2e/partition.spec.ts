@@ -98,7 +98,9 @@ describeWhenRunnable('a storage node cut off by a network partition', () => {
 
   beforeAll(async () => {
     if (missing.length > 0) {
-      throw new Error(`CI must run the network-partition test, but this machine lacks ${missing}`);
+      throw new Error(
+        `CI must run the network-partition test, but this machine lacks ${missing.join(', ')}`,
+      );
     }
     cluster = await PartitionCluster.start({
       writeTimeoutMs: WRITE_TIMEOUT_MS,
