@@ -45,14 +45,13 @@ export class PartitionCluster {
 
   /** Starts everything; on a failure part-way, stops what did start before rethrowing. */
   static async start(options: PartitionClusterOptions): Promise<PartitionCluster> {
+    const ports: number[] = [];
+    for (let k = 0; k < HOST_NODE_COUNT; k++) ports.push(await freePort());
     const namespace = NetworkNamespace.create();
     const root = mkdtempSync(path.join(tmpdir(), 'pairdb-partition-'));
-    const hostNodes: StorageProcess[] = [];
-    for (let k = 0; k < HOST_NODE_COUNT; k++) {
-      hostNodes.push(
-        new StorageProcess(`node-${k}`, await freePort(), path.join(root, `node-${k}`)),
-      );
-    }
+    const hostNodes = ports.map(
+      (port, k) => new StorageProcess(`node-${k}`, port, path.join(root, `node-${k}`)),
+    );
     const isolated = new NamespacedStorageProcess(
       'node-isolated',
       ISOLATED_NODE_PORT,

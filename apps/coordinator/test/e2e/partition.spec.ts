@@ -38,7 +38,7 @@ const LOAD_WAIT_MS = 30_000;
  * and the stand-ins' gRPC channels reconnect with backoff too, so allow several rounds.
  */
 const HEAL_WAIT_MS = 60_000;
-/** Keys tried when looking for one the isolated node replicates (each is with 3/4 odds). */
+/** Keys tried when looking for one the isolated node replicates (3 keys in 4 are). */
 const KEY_SEARCH_MAX = 1_000;
 /** Reads in flight at once when checking every acknowledged write. */
 const READ_BATCH = 50;
@@ -83,7 +83,7 @@ async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>)
 
 describeWhenRunnable('a storage node cut off by a network partition', () => {
   let cluster: PartitionCluster | undefined;
-  let ring: HashRing<{ nodeId: string }>;
+  let ring: HashRing;
   let keysTried = 0;
 
   /** A fresh key whose replicas include the isolated node. */
@@ -106,7 +106,15 @@ describeWhenRunnable('a storage node cut off by a network partition', () => {
       writeTimeoutMs: WRITE_TIMEOUT_MS,
       readTimeoutMs: READ_TIMEOUT_MS,
     });
-    ring = new HashRing(cluster.nodes.map((node) => ({ nodeId: node.nodeId })));
+    // The ring as the coordinator lists its members, to pick keys the isolated node replicates.
+    const listed = await new Promise<coordinatorV1.ListStorageNodesResponse>((resolve, reject) =>
+      cluster!.client!.raw.listStorageNodes({}, (error, reply) =>
+        error ? reject(error) : resolve(reply),
+      ),
+    );
+    ring = new HashRing(
+      listed.nodes.map((node) => ({ nodeId: node.nodeId, virtualNodes: node.virtualNodes })),
+    );
     await cluster.client!.createTenant({
       tenantId: TENANT,
       replicationFactor: REPLICATION_FACTOR,
