@@ -90,6 +90,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a misspelt key or section in the file, naming each with its value', () => {
+    const file = yamlFile('server:\n  prot: 6000\nengnie:\n  sync: none\n');
+    const error = configError(() => loadConfig(schema, { file, env: {} }));
+    expect(error.issues.map((i) => [i.field, i.value, i.source])).toEqual([
+      ['server.prot', 6000, file],
+      ['engnie.sync', 'none', file],
+    ]);
+    expect(error.message).toContain('server.prot: is not a known setting');
+  });
+
   it('reports a missing file and a file that is not a mapping', () => {
     expect(
       configError(() => loadConfig(schema, { file: '/nonexistent/pairdb.yaml' })).issues[0],

@@ -101,6 +101,17 @@ function readYaml(file: string): Tree {
   return parsed;
 }
 
+/** A file's field is known when the defaults hold it (or a value, not a section, above it). */
+function isKnownPath(defaults: Tree, path: readonly string[]): boolean {
+  let node: unknown = defaults;
+  for (const key of path) {
+    if (!isTree(node)) return true;
+    if (!Object.hasOwn(node, key)) return false;
+    node = node[key];
+  }
+  return true;
+}
+
 /** The environment variable that overrides a dotted field path. */
 export function envNameFor(path: readonly string[]): string {
   return ENV_PREFIX + path.join('_').toUpperCase();
@@ -116,6 +127,18 @@ export function loadConfig<S extends z.ZodType>(
   for (const path of leafPaths(raw)) sources.set(path.join('.'), options.file!);
 
   const defaults = schema.parse({}) as Tree;
+  // zod drops keys it does not know; an operator's typo would silently leave the default.
+  const unknown = leafPaths(raw).filter((path) => !isKnownPath(defaults, path));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((path) => ({
+        field: path.join('.'),
+        value: getPath(raw, path),
+        message: 'is not a known setting (see config.example.yaml for every key)',
+        source: options.file!,
+      })),
+    );
+  }
   const overrides = new Map<string, string[]>();
   for (const path of leafPaths(defaults)) overrides.set(envNameFor(path), path);
   for (const [name, dotted] of Object.entries(options.aliases ?? {})) {
