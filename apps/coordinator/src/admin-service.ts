@@ -2,6 +2,7 @@
 // or leave belongs to the membership work: here a node is registered active at once (right for
 // a new cluster, which holds no data yet) and a removal deregisters it; neither starts a
 // migration, so both answer an empty migration id.
+import { validateTenantId } from '@pairdb/wire-contract';
 import { InvalidArgumentError } from './errors';
 import {
   VIRTUAL_NODES_DEFAULT,
@@ -15,7 +16,6 @@ import {
   parseConflictResolution,
   replicationFactorOrDefault,
   validateReplicationFactor,
-  validateTenantId,
 } from './tenants/tenant-rules';
 
 /** Node ids name hosts and pods: the same alphabet as tenant ids. */

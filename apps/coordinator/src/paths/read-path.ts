@@ -12,20 +12,20 @@ import {
   versionVectorsEqual,
   type VersionSet,
 } from '@pairdb/vectorclock';
-import { QuorumError } from '../errors';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
+import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
+import { isNodeFailure, ReplicaFailure, replicaFailureOf } from '../replicas/replica-failure';
 import {
-  failureReason,
   prepareRead,
-  ReplicaError,
+  type PreparedOperation,
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
 import type { PlacementSource } from '../routing/placement';
 import { requiredReplies, type Consistency } from './consistency';
 import type { ReadRepairQueue } from './read-repair';
-import { versionSetFromWire } from './version-wire';
-import { isNodeFailure, type ConflictPolicy } from './write-path';
+import { missingReplicas } from './write-path';
 
 export interface ReadCommand {
   readonly tenantId: string;
@@ -67,55 +67,76 @@ export class ReadPath {
       command.replicationFactor,
     );
     const required = requiredReplies(command.consistency, command.replicationFactor);
-    const operation = prepareRead({ tenantId: command.tenantId, key: command.key });
+    const operation = prepareRead(command.tenantId, command.key);
     const replies: Reply[] = [];
-    const failures: { nodeId: string; message: string }[] = [];
-    if (replicas.length < required) {
-      failures.push({
-        nodeId: '-',
-        message: `only ${replicas.length} storage nodes for replication factor ${command.replicationFactor}`,
-      });
-    }
+    const failures: ReplicaFailure[] = [];
+    if (replicas.length < required) failures.push(missingReplicas(replicas.length, command));
     let finished = 0;
     return new Promise<ReadOutcome>((resolve, reject) => {
       let settled = false;
       const decide = () => {
         if (!settled && replies.length >= required) {
+          const outcome = reconcile(replies, command.policy);
           settled = true;
-          resolve(reconcile(replies, command.policy));
+          resolve(outcome);
         } else if (!settled && finished + 1 === replicas.length) {
           settled = true;
           this.deps.onQuorumFailure?.();
-          reject(new QuorumError('read', replies.length, required, failures));
+          reject(quorumError('read', replies.length, required, failures));
         }
         if (++finished === replicas.length) this.repairStale(command, replies);
       };
+      // Whatever goes wrong while handling one reply (a bug included) fails this read with that
+      // error: it must never escape as an unhandled rejection, which would end the process.
+      // Once the read has answered, only queueing read repairs is left to go wrong, and a repair
+      // that is not queued is healed by the next read or by anti-entropy.
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       for (const node of replicas) {
-        this.deps.transport.send(node, operation, this.deps.timeoutMs).then(
-          (reply) => {
-            this.deps.health.markSuccess(node.nodeId);
-            if (reply.kind !== 'read')
-              throw new ReplicaError(node.nodeId, 13, `unexpected ${reply.kind} reply`);
-            const found = reply.value.found && reply.value.versions;
-            replies.push({
-              node,
-              versions: found ? versionSetFromWire(reply.value.versions!) : undefined,
-            });
-            decide();
-          },
-          (error: Error) => {
-            if (error instanceof ReplicaError && isNodeFailure(error.code))
-              this.deps.health.markFailure(node.nodeId);
-            failures.push({ nodeId: node.nodeId, message: failureReason(error) });
-            decide();
-          },
-        );
+        this.ask(node, operation)
+          .then(
+            (versions) => {
+              replies.push({ node, versions });
+              decide();
+            },
+            (failure: ReplicaFailure) => {
+              failures.push(failure);
+              decide();
+            },
+          )
+          .catch(fail);
       }
       if (replicas.length === 0) {
         settled = true;
-        reject(new QuorumError('read', 0, required, failures));
+        reject(quorumError('read', 0, required, failures));
       }
     });
+  }
+
+  /** The replica's versions of the key; rejects with its ReplicaFailure. */
+  private async ask(
+    node: ReplicaNode,
+    operation: PreparedOperation,
+  ): Promise<VersionSet | undefined> {
+    try {
+      const reply = await this.deps.transport.send(node, operation, this.deps.timeoutMs);
+      if (reply.kind !== 'read') {
+        throw new ReplicaFailure(
+          node.nodeId,
+          'corrupt',
+          `unexpected ${reply.kind} reply to a read`,
+        );
+      }
+      this.deps.health.markSuccess(node.nodeId);
+      return reply.versions;
+    } catch (error) {
+      const failure = replicaFailureOf(node.nodeId, error);
+      if (isNodeFailure(failure)) this.deps.health.markFailure(node.nodeId);
+      throw failure;
+    }
   }
 
   private repairStale(command: ReadCommand, replies: readonly Reply[]): void {

@@ -1,0 +1,50 @@
+// How one replica failed an operation, classified where its reply or status arrives
+// (storage-replies.ts), so request paths reason about kinds of failure and never about status
+// numbers. The client sees each replica's failure in a quorum error (grpc/status.ts).
+
+export type ReplicaFailureKind =
+  /** No connection, a broken stream, or the node is not serving (starting, draining). */
+  | 'unreachable'
+  /** No reply within the request's timeout. */
+  | 'timed-out'
+  /** The node refused for lack of resources: its disk guard tripped, or too much in flight. */
+  | 'overloaded'
+  /** The node refused the request itself as bad; resending it will not help. */
+  | 'refused'
+  /** The node's stored copy could not be decoded, or its reply was malformed. */
+  | 'corrupt'
+  /** No storage node was there to hold the replica (fewer nodes than the replication factor). */
+  | 'missing'
+  /** Anything else: a failure nobody classified (a bug on either side). */
+  | 'failed';
+
+export class ReplicaFailure extends Error {
+  constructor(
+    /** The node, or `-` for a `missing` replica. */
+    readonly nodeId: string,
+    readonly kind: ReplicaFailureKind,
+    /** What went wrong, without the node id. */
+    readonly reason: string,
+  ) {
+    super(`${nodeId}: ${reason}`);
+    this.name = 'ReplicaFailure';
+  }
+}
+
+/** The failure as classified, or an unexpected error (a bug) as a `failed` one. */
+export function replicaFailureOf(nodeId: string, error: unknown): ReplicaFailure {
+  if (error instanceof ReplicaFailure) return error;
+  return new ReplicaFailure(
+    nodeId,
+    'failed',
+    error instanceof Error ? error.message : String(error),
+  );
+}
+
+/**
+ * Whether the failure says the node itself is unwell (so health tracking should suspect it), as
+ * opposed to the node judging one request bad.
+ */
+export function isNodeFailure(failure: ReplicaFailure): boolean {
+  return failure.kind !== 'refused' && failure.kind !== 'missing';
+}
