@@ -84,6 +84,7 @@ export class StorageNode {
       hintsPending: () => hints.pending,
     });
     const versions = new VersionStore(
+      config.server.node_id,
       engine,
       {
         vectorEntriesMax: config.limits.vector_entries_max,

@@ -9,15 +9,11 @@ import {
   type VersionVector,
   type WriteContent,
 } from '@pairdb/vectorclock';
+import { validateTenantId } from '@pairdb/wire-contract';
 import type { Engine } from './engine';
 import type { HintStore, HintTarget } from './hints/hint-store';
 import { encodeDataKey } from './versions/engine-keys';
-import {
-  validateKey,
-  validateTenantId,
-  validateValue,
-  type RequestLimits,
-} from './versions/validation';
+import { validateKey, validateValue, type RequestLimits } from './versions/validation';
 import type { ConflictPolicy, VersionStore } from './versions/version-store';
 
 export interface ReplicaWrite {

@@ -1,12 +1,15 @@
-// The one place storage-node errors become gRPC statuses (DESIGN.md section 8).
-import { status, type ServerErrorResponse, Metadata } from '@grpc/grpc-js';
+// The one place storage-node errors become gRPC statuses (docs/architecture.md, errors): a table
+// of error class to code; the status itself is built by @pairdb/wire-contract.
+import { status, type ServerErrorResponse } from '@grpc/grpc-js';
+import { buildGrpcError, InvalidFieldError } from '@pairdb/wire-contract';
 import {
   BackgroundError,
   CorruptionError,
   DiskFullError,
   EngineClosedError,
 } from '../engine/errors';
-import { InvalidRequestError, RequestTooLargeError } from '../versions/validation';
+import { CorruptVersionsError } from '../versions/corrupt-versions-error';
+import { RequestTooLargeError } from '../versions/validation';
 
 export class NotServingError extends Error {
   constructor(reason: string) {
@@ -22,28 +25,28 @@ export class DeadlinePassedError extends Error {
   }
 }
 
+const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
+  [InvalidFieldError, status.INVALID_ARGUMENT],
+  // The disk guard: the coordinator tells this apart from an unreachable replica and answers
+  // the client RESOURCE_EXHAUSTED when it costs the quorum.
+  [DiskFullError, status.RESOURCE_EXHAUSTED],
+  [RequestTooLargeError, status.RESOURCE_EXHAUSTED],
+  [DeadlinePassedError, status.DEADLINE_EXCEEDED],
+  [NotServingError, status.UNAVAILABLE],
+  [EngineClosedError, status.UNAVAILABLE],
+  // Damaged stored bytes: the coordinator counts this replica as failed (corrupt) and answers
+  // from the others.
+  [CorruptionError, status.DATA_LOSS],
+  [CorruptVersionsError, status.DATA_LOSS],
+  // A stuck background error: this replica refuses writes until reopened, like a down one.
+  [BackgroundError, status.UNAVAILABLE],
+];
+
 export function statusCodeOf(error: unknown): status {
-  if (error instanceof InvalidRequestError) return status.INVALID_ARGUMENT;
-  if (error instanceof RequestTooLargeError || error instanceof DiskFullError) {
-    return status.RESOURCE_EXHAUSTED;
-  }
-  if (error instanceof DeadlinePassedError) return status.DEADLINE_EXCEEDED;
-  if (error instanceof NotServingError || error instanceof EngineClosedError)
-    return status.UNAVAILABLE;
-  // Corruption and a stuck background error are real failures of this replica: the coordinator
-  // treats them like an unreachable replica and heals elsewhere.
-  if (error instanceof CorruptionError || error instanceof BackgroundError)
-    return status.UNAVAILABLE;
+  for (const [type, code] of CODES) if (error instanceof type) return code;
   return status.INTERNAL;
 }
 
 export function toGrpcError(error: unknown): ServerErrorResponse {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    name: 'PairDBError',
-    message,
-    code: statusCodeOf(error),
-    details: message,
-    metadata: new Metadata(),
-  };
+  return buildGrpcError(statusCodeOf(error), error);
 }

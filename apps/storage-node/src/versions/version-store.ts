@@ -12,14 +12,18 @@ import {
   type Dot,
   type VersionSet,
   type VersionSetBounds,
+  VersionArgumentError,
+  VersionSetDecodeError,
   type VersionVector,
   type WriteContent,
 } from '@pairdb/vectorclock';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
 import type { Engine } from '../engine';
-import { encodeDataKey } from './engine-keys';
+import { CorruptVersionsError } from './corrupt-versions-error';
+import { decodeDataKey, encodeDataKey } from './engine-keys';
 import { KeyLock } from './key-lock';
 
-export type ConflictPolicy = 'lww' | 'siblings';
+export type { ConflictPolicy };
 
 export interface VersionedWrite {
   readonly tenantId: string;
@@ -40,6 +44,8 @@ export class VersionStore {
   private readonly lock = new KeyLock();
 
   constructor(
+    /** Named in errors about this node's stored data. */
+    private readonly nodeId: string,
     private readonly engine: Engine,
     private readonly bounds: VersionSetBounds = {},
     private readonly events: VersionStoreEvents = {},
@@ -83,9 +89,19 @@ export class VersionStore {
     });
   }
 
+  /** Throws CorruptVersionsError when the stored bytes do not decode. */
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
     const bytes = this.engine.get(engineKey);
-    return bytes ? decodeVersionSet(bytes) : undefined;
+    if (!bytes) return undefined;
+    try {
+      return decodeVersionSet(bytes);
+    } catch (error) {
+      const undecodable =
+        error instanceof VersionSetDecodeError || error instanceof VersionArgumentError;
+      if (!undecodable) throw error;
+      const { tenantId, key } = decodeDataKey(engineKey);
+      throw new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, error);
+    }
   }
 
   private async store(
