@@ -1,8 +1,9 @@
 // The one builder of the error a gRPC handler answers with. Each service keeps its own table of
 // which error class gets which status code (docs/architecture.md, errors); this file only builds
-// what both send: the code, the message for people, and, when there are structured details, a
-// google.rpc.Status in the trailing metadata `grpc-status-details-bin` (the key every gRPC
-// implementation's "rich status" decoder reads).
+// what both send: the code, the message for people, and a google.rpc.Status in the trailing
+// metadata `grpc-status-details-bin` (the key every gRPC implementation's "rich status" decoder
+// reads) with any structured details. The status goes with every error, details or not, so a
+// client can tell an answer from the server from a failure to reach it without reading text.
 import { Metadata, type ServerErrorResponse, type status } from '@grpc/grpc-js';
 import { googleProtobuf, googleRpc } from '@pairdb/proto';
 
@@ -26,10 +27,8 @@ export function buildGrpcError(
 ): ServerErrorResponse {
   const message = error instanceof Error ? error.message : String(error);
   const metadata = new Metadata();
-  if (details.length > 0) {
-    const encoded = googleRpc.Status.encode({ code, message, details: [...details] }).finish();
-    metadata.set(STATUS_DETAILS_KEY, Buffer.from(encoded));
-  }
+  const encoded = googleRpc.Status.encode({ code, message, details: [...details] }).finish();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(encoded));
   return { name: 'PairDBError', message, code, details: message, metadata };
 }
 

@@ -19,10 +19,14 @@ const failure = {
 };
 
 describe('buildGrpcError', () => {
-  it('sends code and message, and no details trailer when there are none', () => {
+  it('sends code and message, and a google.rpc.Status even with no details', () => {
     const error = buildGrpcError(status.NOT_FOUND, new Error('key "k" not found'));
     expect(error).toMatchObject({ code: status.NOT_FOUND, details: 'key "k" not found' });
-    expect(error.metadata!.get(STATUS_DETAILS_KEY)).toEqual([]);
+    expect(statusDetailsOf(error.metadata!)).toEqual({
+      code: 5,
+      message: 'key "k" not found',
+      details: [],
+    });
   });
 
   it('puts a google.rpc.Status with the packed details in grpc-status-details-bin', () => {
