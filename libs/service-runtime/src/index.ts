@@ -15,15 +15,5 @@ export {
 } from './http-server';
 export { installShutdownHandlers, type ShutdownOptions } from './shutdown';
 export { registerProcessMetrics } from './process-metrics';
-export {
-  configFileFromArgs,
-  EXIT_CONFIG_INVALID,
-  EXIT_START_FAILED,
-  runService,
-  type ServiceDefinition,
-} from './service-main';
-export {
-  EXIT_UNHANDLED_ERROR,
-  installProcessFailureHandlers,
-  type ProcessFailureOptions,
-} from './process-failures';
+export { configFileFromArgs, runService, type ServiceDefinition } from './service-main';
+export { EXIT_UNHANDLED_ERROR } from './process-failures';

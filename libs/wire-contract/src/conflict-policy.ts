@@ -6,8 +6,6 @@ import { InvalidFieldError } from './invalid-field-error';
 
 export type ConflictPolicy = 'lww' | 'siblings';
 
-export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['lww', 'siblings'];
-
 const POLICY_TO_WIRE: Record<ConflictPolicy, storageV1.ConflictPolicy> = {
   lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
   siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
