@@ -15,7 +15,12 @@ import {
 import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
-import { isNodeFailure, ReplicaFailure, replicaFailureOf } from '../replicas/replica-failure';
+import {
+  isNodeFailure,
+  missingReplicas,
+  ReplicaFailure,
+  replicaFailureOf,
+} from '../replicas/replica-failure';
 import {
   prepareRead,
   type PreparedOperation,
@@ -25,7 +30,6 @@ import {
 import type { PlacementSource } from '../routing/placement';
 import { requiredReplies, type Consistency } from './consistency';
 import type { ReadRepairQueue } from './read-repair';
-import { missingReplicas } from './write-path';
 
 export interface ReadCommand {
   readonly tenantId: string;
@@ -70,7 +74,9 @@ export class ReadPath {
     const operation = prepareRead(command.tenantId, command.key);
     const replies: Reply[] = [];
     const failures: ReplicaFailure[] = [];
-    if (replicas.length < required) failures.push(missingReplicas(replicas.length, command));
+    if (replicas.length < required) {
+      failures.push(missingReplicas(replicas.length, command.replicationFactor));
+    }
     let finished = 0;
     return new Promise<ReadOutcome>((resolve, reject) => {
       let settled = false;

@@ -6,7 +6,12 @@ import { joinVersionVectors, VersionVector, type HybridLogicalClock } from '@pai
 import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
-import { isNodeFailure, ReplicaFailure, replicaFailureOf } from '../replicas/replica-failure';
+import {
+  isNodeFailure,
+  missingReplicas,
+  ReplicaFailure,
+  replicaFailureOf,
+} from '../replicas/replica-failure';
 import {
   prepareWrite,
   type PreparedOperation,
@@ -74,7 +79,9 @@ export class WritePath {
       let outstanding = replicas.length;
       let clock = VersionVector.EMPTY;
       const failures: ReplicaFailure[] = [];
-      if (replicas.length < required) failures.push(missingReplicas(replicas.length, command));
+      if (replicas.length < required) {
+        failures.push(missingReplicas(replicas.length, command.replicationFactor));
+      }
       // Answer at W acks; fail only once every replica has answered or failed, so the error
       // reports exactly how many acknowledged.
       const decide = () => {
@@ -89,21 +96,30 @@ export class WritePath {
           reject(quorumError(operationName, acknowledged, required, failures));
         }
       };
+      // A bug while handling one reply fails this write instead of escaping as an unhandled
+      // rejection, which would end the process.
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       for (const replica of replicas) {
-        this.send(replica, operation).then(
-          (replicaClock) => {
-            outstanding--;
-            acknowledged++;
-            clock = joinVersionVectors(clock, replicaClock);
-            decide();
-          },
-          (failure: ReplicaFailure) => {
-            outstanding--;
-            failures.push(failure);
-            decide();
-            void this.hint(replica, hinting, build);
-          },
-        );
+        this.send(replica, operation)
+          .then(
+            (replicaClock) => {
+              outstanding--;
+              acknowledged++;
+              clock = joinVersionVectors(clock, replicaClock);
+              decide();
+            },
+            (failure: ReplicaFailure) => {
+              outstanding--;
+              failures.push(failure);
+              decide();
+              void this.hint(replica, hinting, build);
+            },
+          )
+          .catch(fail);
       }
       decide();
     });
@@ -179,16 +195,4 @@ class HintRouter {
   next(): ReplicaNode | undefined {
     return this.ordered[this.index++];
   }
-}
-
-/** The failure that stands for replicas no storage node was there to hold. */
-export function missingReplicas(
-  placed: number,
-  command: { readonly replicationFactor: number },
-): ReplicaFailure {
-  return new ReplicaFailure(
-    '-',
-    'missing',
-    `only ${placed} storage nodes for replication factor ${command.replicationFactor}`,
-  );
 }

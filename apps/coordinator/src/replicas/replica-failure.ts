@@ -41,6 +41,15 @@ export function replicaFailureOf(nodeId: string, error: unknown): ReplicaFailure
   );
 }
 
+/** The failure that stands for replicas no storage node was there to hold. */
+export function missingReplicas(placed: number, replicationFactor: number): ReplicaFailure {
+  return new ReplicaFailure(
+    '-',
+    'missing',
+    `only ${placed} storage nodes for replication factor ${replicationFactor}`,
+  );
+}
+
 /**
  * Whether the failure says the node itself is unwell (so health tracking should suspect it), as
  * opposed to the node judging one request bad.
