@@ -43,4 +43,36 @@ export default [
       'no-console': 'off',
     },
   },
+  {
+    // Wire code stays at the edges (docs/architecture.md): request paths, the storage engine and
+    // the node's version store work on domain types; replicas/ and grpc/ convert.
+    files: [
+      'apps/coordinator/src/paths/**/*.ts',
+      'apps/storage-node/src/engine/**/*.ts',
+      'apps/storage-node/src/versions/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@pairdb/proto',
+              message: 'generated protocol types belong at the edge (replicas/, grpc/)',
+            },
+          ],
+          patterns: [
+            {
+              group: ['@grpc/*'],
+              message: 'gRPC belongs at the edge (replicas/, grpc/)',
+            },
+            {
+              group: ['**/libs/proto/**', '**/gen/pairdb/**'],
+              message: 'generated protocol types belong at the edge (replicas/, grpc/)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ];

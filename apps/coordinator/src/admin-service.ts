@@ -3,6 +3,7 @@
 // a new cluster, which holds no data yet) and a removal deregisters it; neither starts a
 // migration, so both answer an empty migration id.
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
+import { validateTenantId } from '@pairdb/wire-contract';
 import { InvalidArgumentError } from './errors';
 import {
   VIRTUAL_NODES_DEFAULT,
@@ -16,7 +17,6 @@ import {
   parseConflictResolution,
   replicationFactorOrDefault,
   validateReplicationFactor,
-  validateTenantId,
 } from './tenants/tenant-rules';
 
 /** Node ids name hosts and pods: the same alphabet as tenant ids. */

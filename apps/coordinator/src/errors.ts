@@ -1,16 +1,9 @@
 // The coordinator's named errors; grpc/status.ts maps each to a gRPC status in one place.
+import { InvalidFieldError } from '@pairdb/wire-contract';
+import type { ReplicaFailure } from './replicas/replica-failure';
 
 /** A missing, malformed or out-of-range request field (INVALID_ARGUMENT). */
-export class InvalidArgumentError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`${field} ${reason} (got ${describeValue(value)})`);
-    this.name = 'InvalidArgumentError';
-  }
-}
+export class InvalidArgumentError extends InvalidFieldError {}
 
 /** A request bigger than a configured limit (RESOURCE_EXHAUSTED). */
 export class TooLargeError extends Error {
@@ -23,19 +16,47 @@ export class TooLargeError extends Error {
 /** Fewer replicas answered than the consistency level needs (UNAVAILABLE). */
 export class QuorumError extends Error {
   constructor(
+    /** `read`, `write` or `delete`. */
     readonly operation: string,
     readonly achieved: number,
     readonly required: number,
-    readonly failures: readonly { nodeId: string; message: string }[],
+    readonly failures: readonly ReplicaFailure[],
   ) {
     super(
       `${operation} quorum not reached: ${achieved}/${required} replicas acknowledged` +
         (failures.length > 0
-          ? ` (${failures.map((f) => `${f.nodeId}: ${f.message}`).join('; ')})`
+          ? ` (${failures.map((f) => `${f.nodeId}: ${f.reason}`).join('; ')})`
           : ''),
     );
-    this.name = 'QuorumError';
+    this.name = new.target.name;
   }
+}
+
+/**
+ * A quorum that failed because replicas refused for lack of resources, their disk guard above
+ * all (RESOURCE_EXHAUSTED, as docs/architecture.md's error table has it): retrying will not
+ * help until an operator frees space.
+ */
+export class OverloadedQuorumError extends QuorumError {}
+
+/**
+ * The quorum error for these failures. With mixed failures the answer is RESOURCE_EXHAUSTED
+ * only when the overloaded replicas alone keep the quorum out of reach: had every other failed
+ * replica acknowledged, the quorum would still have failed. Otherwise it is UNAVAILABLE, since
+ * the same request can succeed once the unreachable or slow replicas are back.
+ */
+export function quorumError(
+  operation: string,
+  achieved: number,
+  required: number,
+  failures: readonly ReplicaFailure[],
+): QuorumError {
+  const overloaded = failures.filter((f) => f.kind === 'overloaded').length;
+  const recoverable = failures.filter((f) => f.kind !== 'overloaded' && f.kind !== 'missing');
+  if (overloaded > 0 && achieved + recoverable.length < required) {
+    return new OverloadedQuorumError(operation, achieved, required, failures);
+  }
+  return new QuorumError(operation, achieved, required, failures);
 }
 
 /** The key has no live version (NOT_FOUND). */
@@ -63,20 +84,4 @@ export class IdempotencyKeyReusedError extends InvalidArgumentError {
     super('idempotency_key', idempotencyKey, 'was already used for a different request');
     this.name = 'IdempotencyKeyReusedError';
   }
-}
-
-/** The caller's deadline passed (DEADLINE_EXCEEDED). */
-export class DeadlineError extends Error {
-  constructor(operation: string, timeoutMs: number) {
-    super(`${operation} did not finish within ${timeoutMs} ms`);
-    this.name = 'DeadlineError';
-  }
-}
-
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}...` : JSON.stringify(value);
-  }
-  if (typeof value === 'bigint') return value.toString();
-  return String(value);
 }

@@ -8,6 +8,7 @@ import {
   VersionVector,
   type ValueSibling,
 } from '@pairdb/vectorclock';
+import { validateTenantId } from '@pairdb/wire-contract';
 import {
   InvalidArgumentError,
   KeyNotFoundError,
@@ -20,7 +21,6 @@ import type { IdempotentWrites } from './paths/idempotent-writes';
 import type { ReadPath } from './paths/read-path';
 import type { WritePath } from './paths/write-path';
 import type { TenantCache } from './tenants/tenant-cache';
-import { validateTenantId } from './tenants/tenant-rules';
 
 export interface KeyValueLimits {
   readonly keyBytesMax: number;

@@ -16,7 +16,7 @@ import {
   type Logger,
 } from '@pairdb/service-runtime';
 import type { StorageNodeConfig } from './config';
-import { Engine } from './engine';
+import { CorruptionError, Engine } from './engine';
 import { createStorageHandlers } from './grpc/storage-handlers';
 import { GrpcHintSender } from './grpc/hint-sender';
 import { OpenExchanges } from './grpc/open-exchanges';
@@ -89,6 +89,7 @@ export class StorageNode {
       hintsPending: () => hints.pending,
     });
     const versions = new VersionStore(
+      config.server.node_id,
       engine,
       {
         vectorEntriesMax: config.limits.vector_entries_max,
@@ -101,8 +102,9 @@ export class StorageNode {
           if (replaced) metrics.corruptVersionsReplaced.inc();
           logger.error(
             {
-              file: error.file,
-              offset: error.offset,
+              ...(error instanceof CorruptionError
+                ? { file: error.file, offset: error.offset }
+                : {}),
               engineKey: engineKey.toString('hex'),
               ...describeDataKey(engineKey),
               operation,

@@ -9,13 +9,13 @@ import {
   type VersionVector,
   type WriteContent,
 } from '@pairdb/vectorclock';
+import { validateTenantId } from '@pairdb/wire-contract';
 import type { Engine } from './engine';
 import type { HintStore, HintTarget } from './hints/hint-store';
 import { encodeDataKey } from './versions/engine-keys';
 import {
   validateHintTarget,
   validateKey,
-  validateTenantId,
   validateValue,
   type RequestLimits,
 } from './versions/validation';

@@ -6,14 +6,27 @@
 //   ALREADY_EXISTS                   -> AlreadyExistsError
 //   ABORTED                          -> ConflictError
 //   FAILED_PRECONDITION              -> FailedPreconditionError
-//   UNAVAILABLE                      -> QuorumError when the coordinator says "achieved/required",
-//                                       ConnectionError when no connection could be made,
+//   UNAVAILABLE                      -> QuorumError when the status details carry a QuorumFailure,
+//                                       ConnectionError when no server answered (no details),
 //                                       UnavailableError otherwise
 //   DEADLINE_EXCEEDED                -> DeadlineExceededError
-//   RESOURCE_EXHAUSTED               -> ResourceExhaustedError
+//   RESOURCE_EXHAUSTED               -> OverloadedQuorumError with a QuorumFailure (full disks),
+//                                       ResourceExhaustedError otherwise
 //   CANCELLED                        -> CancelledError
 //   anything else (INTERNAL, ...)    -> InternalError
+//
+// Everything is read from the status code and the google.rpc.Status the server sends in
+// `grpc-status-details-bin`, never from the message text, which is for people.
 import { status, type ServiceError } from '@grpc/grpc-js';
+import {
+  statusDetailsOf,
+  unpackQuorumFailure,
+  type QuorumFailureDetails,
+  type ReplicaFailureDetails,
+} from '@pairdb/wire-contract';
+
+/** One replica's failure in a quorum error: node id, gRPC code name, message. */
+export type ReplicaFailure = ReplicaFailureDetails;
 
 /** gRPC status names, as the server reports them. */
 export type StatusName = keyof typeof status;
@@ -52,8 +65,26 @@ export class QuorumError extends UnavailableError {
     message: string,
     readonly achieved: number,
     readonly required: number,
+    /** Each replica that failed, as the coordinator reported it. */
+    readonly replicas: readonly ReplicaFailure[] = [],
   ) {
     super('UNAVAILABLE', operation, message);
+  }
+}
+
+/**
+ * A write quorum lost to replicas that refused for lack of resources (their disk guard
+ * tripped): retrying will not help until space is freed, so it is not retried.
+ */
+export class OverloadedQuorumError extends ResourceExhaustedError {
+  constructor(
+    operation: string,
+    message: string,
+    readonly achieved: number,
+    readonly required: number,
+    readonly replicas: readonly ReplicaFailure[] = [],
+  ) {
+    super('RESOURCE_EXHAUSTED', operation, message);
   }
 }
 
@@ -76,12 +107,6 @@ export class ClientUsageError extends Error {
   }
 }
 
-/** The coordinator's QuorumError message: "<op> quorum not reached: 1/2 replicas ...". */
-const QUORUM_PATTERN = /quorum not reached: (\d+)\/(\d+) replicas/;
-/** What grpc-js says when the channel never got a connection (client-side UNAVAILABLE). */
-const CONNECTION_PATTERN =
-  /No connection established|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|Name resolution failed|Connection dropped|failed to connect/i;
-
 type ErrorClass = new (code: StatusName, operation: string, message: string) => PairDBError;
 
 const CLASSES: Partial<Record<StatusName, ErrorClass>> = {
@@ -102,20 +127,42 @@ export function statusName(code: number): StatusName {
 
 /** The named error for a failed call to `address`. */
 export function fromServiceError(
-  error: Pick<ServiceError, 'code' | 'details' | 'message'>,
+  error: Pick<ServiceError, 'code' | 'details' | 'message'> &
+    Partial<Pick<ServiceError, 'metadata'>>,
   operation: string,
   address: string,
 ): PairDBError {
   const name = statusName(error.code);
   const detail = error.details || error.message;
+  // PairDB servers send a google.rpc.Status with every error; grpc-js sends none for a call
+  // that never reached a server.
+  const answered = statusDetailsOf(error.metadata);
+  const quorum = unpackQuorumFailure(answered);
   if (name === 'UNAVAILABLE') {
-    const quorum = QUORUM_PATTERN.exec(detail);
-    if (quorum) return new QuorumError(operation, detail, Number(quorum[1]), Number(quorum[2]));
-    if (CONNECTION_PATTERN.test(detail)) {
+    if (quorum) return quorumError(QuorumError, operation, detail, quorum);
+    if (!answered) {
       return new ConnectionError(operation, `cannot reach ${address}: ${detail}`, address);
     }
     return new UnavailableError(name, operation, detail);
   }
+  if (name === 'RESOURCE_EXHAUSTED' && quorum) {
+    return quorumError(OverloadedQuorumError, operation, detail, quorum);
+  }
   const errorClass = CLASSES[name] ?? InternalError;
   return new errorClass(name, operation, detail);
+}
+
+function quorumError<E extends QuorumError | OverloadedQuorumError>(
+  errorClass: new (
+    operation: string,
+    message: string,
+    achieved: number,
+    required: number,
+    replicas: readonly ReplicaFailure[],
+  ) => E,
+  operation: string,
+  message: string,
+  quorum: QuorumFailureDetails,
+): E {
+  return new errorClass(operation, message, quorum.achieved, quorum.required, quorum.replicas);
 }

@@ -17,10 +17,12 @@ export {
   InternalError,
   InvalidArgumentError,
   NotFoundError,
+  OverloadedQuorumError,
   PairDBError,
   QuorumError,
   ResourceExhaustedError,
   UnavailableError,
+  type ReplicaFailure,
   type StatusName,
 } from './errors';
 export {

@@ -1,5 +1,7 @@
-// Every gRPC status a coordinator can send becomes one named error class.
-import { status } from '@grpc/grpc-js';
+// Every gRPC status a coordinator can send becomes one named error class; quorum failures and
+// unreachable servers are told apart by the google.rpc.Status a server sends, never by text.
+import { Metadata, status } from '@grpc/grpc-js';
+import { buildGrpcError, packQuorumFailure, type StatusDetail } from '@pairdb/wire-contract';
 import {
   AlreadyExistsError,
   CancelledError,
@@ -10,6 +12,7 @@ import {
   InternalError,
   InvalidArgumentError,
   NotFoundError,
+  OverloadedQuorumError,
   QuorumError,
   ResourceExhaustedError,
   UnavailableError,
@@ -18,9 +21,20 @@ import { fromServiceError } from '../src/errors';
 
 const ADDRESS = '127.0.0.1:50051';
 
-function mapped(code: status, details: string) {
-  return fromServiceError({ code, details, message: `${code} ${details}` }, 'Op', ADDRESS);
+/** An error as a PairDB server sends it: code, message and a google.rpc.Status trailer. */
+function mapped(code: status, details: string, statusDetails: StatusDetail[] = []) {
+  const sent = buildGrpcError(code, new Error(details), statusDetails);
+  return fromServiceError(
+    { code, details, message: `${code} ${details}`, metadata: sent.metadata! },
+    'Op',
+    ADDRESS,
+  );
 }
+
+const replicas = [
+  { nodeId: 'node-1', code: 'UNAVAILABLE', message: 'connection refused' },
+  { nodeId: 'node-2', code: 'RESOURCE_EXHAUSTED', message: 'free disk space below the minimum' },
+];
 
 describe('fromServiceError', () => {
   it.each([
@@ -44,23 +58,49 @@ describe('fromServiceError', () => {
     expect(error.operation).toBe('Op');
   });
 
-  it('reads achieved/required out of a coordinator quorum failure', () => {
+  it('reads achieved, required and each replica from the QuorumFailure in the details', () => {
+    const error = mapped(status.UNAVAILABLE, 'read quorum not reached (as text for people)', [
+      packQuorumFailure({ operation: 'read', achieved: 0, required: 3, replicas }),
+    ]);
+    expect(error).toBeInstanceOf(QuorumError);
+    expect(error).toMatchObject({ achieved: 0, required: 3, replicas, code: 'UNAVAILABLE' });
+    expect(error.message).toBe('read quorum not reached (as text for people)');
+  });
+
+  it('does not read a quorum failure out of the message text', () => {
     const error = mapped(
       status.UNAVAILABLE,
       'read quorum not reached: 0/3 replicas acknowledged (node-1: down; node-2: down)',
     );
-    expect(error).toBeInstanceOf(QuorumError);
-    expect(error).toMatchObject({ achieved: 0, required: 3 });
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).not.toBeInstanceOf(QuorumError);
   });
 
-  it('tells a connection that never came up from an unavailable server', () => {
-    const refused = mapped(
-      status.UNAVAILABLE,
-      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051',
+  it('makes a quorum lost to full disks a RESOURCE_EXHAUSTED error with the same details', () => {
+    const error = mapped(status.RESOURCE_EXHAUSTED, 'write quorum not reached', [
+      packQuorumFailure({ operation: 'write', achieved: 1, required: 2, replicas }),
+    ]);
+    expect(error).toBeInstanceOf(OverloadedQuorumError);
+    expect(error).toBeInstanceOf(ResourceExhaustedError);
+    expect(error).not.toBeInstanceOf(UnavailableError);
+    expect(error).toMatchObject({ achieved: 1, required: 2, replicas });
+  });
+
+  it('tells a call no server answered (no status details) from an unavailable server', () => {
+    const refused = fromServiceError(
+      {
+        code: status.UNAVAILABLE,
+        details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051',
+        message: '14 UNAVAILABLE: No connection established',
+        metadata: new Metadata(),
+      },
+      'Op',
+      ADDRESS,
     );
     expect(refused).toBeInstanceOf(ConnectionError);
     expect(refused.message).toContain(`cannot reach ${ADDRESS}`);
     const busy = mapped(status.UNAVAILABLE, 'metadata store unavailable: timeout');
+    expect(busy).toBeInstanceOf(UnavailableError);
     expect(busy).not.toBeInstanceOf(ConnectionError);
     expect(busy).not.toBeInstanceOf(QuorumError);
   });

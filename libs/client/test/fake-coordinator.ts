@@ -1,7 +1,7 @@
 // A scripted CoordinatorService on 127.0.0.1 (a port of its own) for client tests: each RPC
-// answers from a queue of outcomes, and every request it receives is recorded.
+// answers from a queue of outcomes, and every request it receives is recorded. Errors are built
+// as the coordinator builds them (a google.rpc.Status in the trailers, with any details).
 import {
-  Metadata,
   Server,
   ServerCredentials,
   status,
@@ -10,10 +10,11 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
+import { buildGrpcError, type StatusDetail } from '@pairdb/wire-contract';
 
 export type Outcome<Res> =
   | { reply: Res }
-  | { error: status; message: string }
+  | { error: status; message: string; details?: StatusDetail[] }
   /** Never answer: the caller's deadline has to end the call. */
   | { hang: true };
 
@@ -81,7 +82,7 @@ export class FakeCoordinator {
     } else if ('hang' in outcome) {
       return;
     } else if ('error' in outcome) {
-      callback({ code: outcome.error, details: outcome.message, metadata: new Metadata() });
+      callback(buildGrpcError(outcome.error, new Error(outcome.message), outcome.details));
     } else {
       callback(null, outcome.reply);
     }

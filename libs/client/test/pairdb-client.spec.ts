@@ -3,6 +3,7 @@
 import { status } from '@grpc/grpc-js';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
 import { freePort } from '@pairdb/test-ports';
+import { packQuorumFailure } from '@pairdb/wire-contract';
 import {
   AlreadyExistsError,
   ClientUsageError,
@@ -186,14 +187,20 @@ describe('PairDBClient', () => {
     }
   });
 
-  it('names quorum failures with achieved and required replicas', async () => {
+  it('names quorum failures with achieved, required and each replica, from the status details', async () => {
+    const replicas = [{ nodeId: 'node-1', code: 'DEADLINE_EXCEEDED', message: 'timed out' }];
     fake.on('writeKeyValue', {
       error: status.UNAVAILABLE,
-      message: 'write quorum not reached: 1/2 replicas acknowledged (node-1: timed out)',
+      // Text that says otherwise: the numbers must come from the details, not the message.
+      message: 'write quorum not reached: 9/9 replicas acknowledged (node-1: timed out)',
+      details: [packQuorumFailure({ operation: 'write', achieved: 1, required: 2, replicas })],
     });
     const error = await rejection(client.put('t', 'k', 'v'));
     expect(error).toBeInstanceOf(QuorumError);
-    expect(error).toMatchObject({ achieved: 1, required: 2, code: 'UNAVAILABLE' });
+    expect(error).toMatchObject({ achieved: 1, required: 2, replicas, code: 'UNAVAILABLE' });
+    expect(error.message).toBe(
+      'write quorum not reached: 9/9 replicas acknowledged (node-1: timed out)',
+    );
   });
 
   it('maps ALREADY_EXISTS to its class with the server message', async () => {

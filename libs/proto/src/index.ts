@@ -16,3 +16,6 @@ export {
   startGrpcServer,
   type GrpcServerHandle,
 } from './server-lifecycle';
+/** google.rpc.Status and google.protobuf.Any, for structured error details. */
+export * as googleRpc from './gen/google/rpc/status';
+export * as googleProtobuf from './gen/google/protobuf/any';

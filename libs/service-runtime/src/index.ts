@@ -16,3 +16,4 @@ export {
 export { installShutdownHandlers, type ShutdownOptions } from './shutdown';
 export { registerProcessMetrics } from './process-metrics';
 export { configFileFromArgs, runService, type ServiceDefinition } from './service-main';
+export { EXIT_UNHANDLED_ERROR } from './process-failures';

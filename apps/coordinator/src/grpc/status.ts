@@ -1,11 +1,17 @@
-// The one place coordinator errors become gRPC statuses (docs/architecture.md#errors).
-import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
+// The one place coordinator errors become gRPC statuses (docs/architecture.md#errors): a table
+// of error class to code, and the structured details a quorum failure carries.
+import { status, type ServerErrorResponse } from '@grpc/grpc-js';
+import {
+  buildGrpcError,
+  InvalidFieldError,
+  packQuorumFailure,
+  type StatusDetail,
+} from '@pairdb/wire-contract';
 import { RemovalRefusedError } from '../admin-service';
 import {
-  DeadlineError,
-  InvalidArgumentError,
   KeyNotFoundError,
   NoStorageNodesError,
+  OverloadedQuorumError,
   QuorumError,
   TooLargeError,
 } from '../errors';
@@ -21,9 +27,11 @@ import {
   VersionConflictError,
 } from '../metadata';
 import { DuplicateInProgressError } from '../paths/idempotent-writes';
+import type { ReplicaFailureKind } from '../replicas/replica-failure';
 
+/** First match wins: subclasses come before their base class. */
 const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
-  [InvalidArgumentError, status.INVALID_ARGUMENT],
+  [InvalidFieldError, status.INVALID_ARGUMENT],
   [InvalidMetadataError, status.INVALID_ARGUMENT],
   [TenantNotFoundError, status.NOT_FOUND],
   [KeyNotFoundError, status.NOT_FOUND],
@@ -33,27 +41,49 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [NodeExistsError, status.ALREADY_EXISTS],
   [VersionConflictError, status.ABORTED],
   [DuplicateInProgressError, status.ABORTED],
+  [OverloadedQuorumError, status.RESOURCE_EXHAUSTED],
   [QuorumError, status.UNAVAILABLE],
   [NoStorageNodesError, status.UNAVAILABLE],
   [MetadataUnavailableError, status.UNAVAILABLE],
   [IdempotencyUnavailableError, status.UNAVAILABLE],
-  [DeadlineError, status.DEADLINE_EXCEEDED],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
   [RemovalRefusedError, status.FAILED_PRECONDITION],
 ];
+
+/** Each kind of replica failure as the gRPC code name a client reads in QuorumFailure. */
+const REPLICA_FAILURE_CODES: Record<ReplicaFailureKind, keyof typeof status> = {
+  unreachable: 'UNAVAILABLE',
+  'timed-out': 'DEADLINE_EXCEEDED',
+  overloaded: 'RESOURCE_EXHAUSTED',
+  refused: 'INVALID_ARGUMENT',
+  damaged: 'DATA_LOSS',
+  // The replica answered something the coordinator could not read: a bug on one side.
+  corrupt: 'INTERNAL',
+  missing: 'UNAVAILABLE',
+  failed: 'INTERNAL',
+};
 
 export function statusCodeOf(error: unknown): status {
   for (const [type, code] of CODES) if (error instanceof type) return code;
   return status.INTERNAL;
 }
 
+function detailsOf(error: unknown): StatusDetail[] {
+  if (!(error instanceof QuorumError)) return [];
+  return [
+    packQuorumFailure({
+      operation: error.operation,
+      achieved: error.achieved,
+      required: error.required,
+      replicas: error.failures.map((f) => ({
+        nodeId: f.nodeId,
+        code: REPLICA_FAILURE_CODES[f.kind],
+        message: f.reason,
+      })),
+    }),
+  ];
+}
+
 export function toGrpcError(error: unknown): ServerErrorResponse {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    name: 'PairDBError',
-    message,
-    code: statusCodeOf(error),
-    details: message,
-    metadata: new Metadata(),
-  };
+  return buildGrpcError(statusCodeOf(error), error, detailsOf(error));
 }

@@ -13,13 +13,14 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { GRPC_MESSAGE_BYTES_MAX, storageV1 } from '@pairdb/proto';
-import {
-  ReplicaError,
-  type PreparedOperation,
-  type ReplicaNode,
-  type ReplicaReply,
-  type ReplicaTransport,
+import type { ReplicaFailure } from '../replicas/replica-failure';
+import type {
+  PreparedOperation,
+  ReplicaNode,
+  ReplicaReply,
+  ReplicaTransport,
 } from '../replicas/replica-transport';
+import { failureFromStatus, replyFromStorage } from '../replicas/storage-replies';
 import { encodeExchangeRequest, type OutgoingItem } from './exchange-codec';
 
 /** Items per batch message: bounds one message and one storage-node turn. */
@@ -49,7 +50,7 @@ interface Pending {
   readonly nodeId: string;
   readonly kind: PreparedOperation['kind'];
   readonly resolve: (reply: ReplicaReply) => void;
-  readonly reject: (error: ReplicaError) => void;
+  readonly reject: (failure: ReplicaFailure) => void;
   readonly timeoutMs: number;
   /** performance.now() past which the request fails DEADLINE_EXCEEDED. */
   readonly deadlineMs: number;
@@ -82,7 +83,7 @@ class NodeConnection {
   send(operation: PreparedOperation, timeoutMs: number): Promise<ReplicaReply> {
     if (this.pending.size >= INFLIGHT_PER_NODE_MAX) {
       return Promise.reject(
-        new ReplicaError(
+        failureFromStatus(
           this.node.nodeId,
           status.RESOURCE_EXHAUSTED,
           `${this.pending.size} requests already in flight`,
@@ -138,7 +139,7 @@ class NodeConnection {
       if (pending.deadlineMs <= now) {
         this.pending.delete(id);
         pending.reject(
-          new ReplicaError(
+          failureFromStatus(
             pending.nodeId,
             status.DEADLINE_EXCEEDED,
             `no reply within ${pending.timeoutMs} ms`,
@@ -205,29 +206,21 @@ class NodeConnection {
     const pending = this.pending.get(result.id);
     if (!pending) return; // timed out already
     this.pending.delete(result.id);
-    const outcome = result.outcome;
-    if (!outcome) {
-      pending.reject(new ReplicaError(pending.nodeId, status.INTERNAL, 'empty reply'));
-    } else if (outcome.$case === 'error') {
-      pending.reject(new ReplicaError(pending.nodeId, outcome.value.code, outcome.value.message));
-    } else if (outcome.$case !== pending.kind) {
-      pending.reject(
-        new ReplicaError(
-          pending.nodeId,
-          status.INTERNAL,
-          `expected a ${pending.kind} reply, got ${outcome.$case}`,
-        ),
-      );
-    } else {
-      pending.resolve({ kind: outcome.$case, value: outcome.value } as ReplicaReply);
+    let reply: ReplicaReply;
+    try {
+      reply = replyFromStorage(pending.nodeId, pending.kind, result.outcome);
+    } catch (failure) {
+      pending.reject(failure as ReplicaFailure);
+      return;
     }
+    pending.resolve(reply);
   }
 
   private failAll(code: number, message: string): void {
     const failed = [...this.pending.values()];
     this.pending.clear();
     for (const pending of failed) {
-      pending.reject(new ReplicaError(pending.nodeId, code, message));
+      pending.reject(failureFromStatus(pending.nodeId, code, message));
     }
   }
 }

@@ -14,20 +14,24 @@ import {
   versionVectorsEqual,
   type VersionSet,
 } from '@pairdb/vectorclock';
-import { QuorumError } from '../errors';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
+import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
-  failureReason,
+  isNodeFailure,
+  missingReplicas,
+  ReplicaFailure,
+  replicaFailureOf,
+} from '../replicas/replica-failure';
+import {
   prepareRead,
-  ReplicaError,
+  type PreparedOperation,
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
 import type { PlacementSource } from '../routing/placement';
 import { requiredReplies, type Consistency } from './consistency';
 import type { ReadRepairQueue } from './read-repair';
-import { versionSetFromWire } from './version-wire';
-import { isNodeFailure, type ConflictPolicy } from './write-path';
 
 export interface ReadCommand {
   readonly tenantId: string;
@@ -53,9 +57,6 @@ export interface ReadPathDeps {
   readonly onQuorumFailure?: () => void;
 }
 
-/** google.rpc.Code DATA_LOSS: a storage node found the key's stored version damaged. */
-const CODE_DATA_LOSS = 15;
-
 interface Reply {
   readonly node: ReplicaNode;
   /** undefined: the replica has nothing for the key. */
@@ -72,57 +73,79 @@ export class ReadPath {
       command.replicationFactor,
     );
     const required = requiredReplies(command.consistency, command.replicationFactor);
-    const operation = prepareRead({ tenantId: command.tenantId, key: command.key });
+    const operation = prepareRead(command.tenantId, command.key);
     const replies: Reply[] = [];
-    const failures: { nodeId: string; message: string }[] = [];
-    const damaged: ReplicaNode[] = [];
+    const failures: ReplicaFailure[] = [];
     if (replicas.length < required) {
-      failures.push({
-        nodeId: '-',
-        message: `only ${replicas.length} storage nodes for replication factor ${command.replicationFactor}`,
-      });
+      failures.push(missingReplicas(replicas.length, command.replicationFactor));
     }
     let finished = 0;
     return new Promise<ReadOutcome>((resolve, reject) => {
       let settled = false;
       const decide = () => {
         if (!settled && replies.length >= required) {
+          const outcome = reconcile(replies, command.policy);
           settled = true;
-          resolve(reconcile(replies, command.policy));
+          resolve(outcome);
         } else if (!settled && finished + 1 === replicas.length) {
           settled = true;
           this.deps.onQuorumFailure?.();
-          reject(new QuorumError('read', replies.length, required, failures));
+          reject(quorumError('read', replies.length, required, failures));
         }
-        if (++finished === replicas.length) this.repairStale(command, replies, damaged);
+        if (++finished === replicas.length)
+          this.repairStale(command, replies, damagedNodes(replicas, failures));
+      };
+      // Whatever goes wrong while handling one reply (a bug included) fails this read with that
+      // error: it must never escape as an unhandled rejection, which would end the process.
+      // Once the read has answered, only queueing read repairs is left to go wrong, and a repair
+      // that is not queued is healed by the next read or by anti-entropy.
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
       };
       for (const node of replicas) {
-        this.deps.transport.send(node, operation, this.deps.timeoutMs).then(
-          (reply) => {
-            this.deps.health.markSuccess(node.nodeId);
-            if (reply.kind !== 'read')
-              throw new ReplicaError(node.nodeId, 13, `unexpected ${reply.kind} reply`);
-            const found = reply.value.found && reply.value.versions;
-            replies.push({
-              node,
-              versions: found ? versionSetFromWire(reply.value.versions!) : undefined,
-            });
-            decide();
-          },
-          (error: Error) => {
-            if (error instanceof ReplicaError && isNodeFailure(error.code))
-              this.deps.health.markFailure(node.nodeId);
-            if (error instanceof ReplicaError && error.code === CODE_DATA_LOSS) damaged.push(node);
-            failures.push({ nodeId: node.nodeId, message: failureReason(error) });
-            decide();
-          },
-        );
+        this.ask(node, operation)
+          .then(
+            (versions) => {
+              replies.push({ node, versions });
+              decide();
+            },
+            (failure: ReplicaFailure) => {
+              failures.push(failure);
+              decide();
+            },
+          )
+          .catch(fail);
       }
       if (replicas.length === 0) {
         settled = true;
-        reject(new QuorumError('read', 0, required, failures));
+        reject(quorumError('read', 0, required, failures));
       }
     });
+  }
+
+  /** The replica's versions of the key; rejects with its ReplicaFailure. */
+  private async ask(
+    node: ReplicaNode,
+    operation: PreparedOperation,
+  ): Promise<VersionSet | undefined> {
+    try {
+      const reply = await this.deps.transport.send(node, operation, this.deps.timeoutMs);
+      if (reply.kind !== 'read') {
+        throw new ReplicaFailure(
+          node.nodeId,
+          'corrupt',
+          `unexpected ${reply.kind} reply to a read`,
+        );
+      }
+      this.deps.health.markSuccess(node.nodeId);
+      return reply.versions;
+    } catch (error) {
+      const failure = replicaFailureOf(node.nodeId, error);
+      if (isNodeFailure(failure)) this.deps.health.markFailure(node.nodeId);
+      throw failure;
+    }
   }
 
   private repairStale(
@@ -161,6 +184,16 @@ function sameVersions(a: VersionSet, b: VersionSet): boolean {
       return isTombstone(sibling) === isTombstone(other);
     return Buffer.compare(sibling.value, other.value) === 0;
   });
+}
+
+/** Replicas that are up but whose stored copy is damaged: a repair replaces it. */
+function damagedNodes(
+  replicas: readonly ReplicaNode[],
+  failures: readonly ReplicaFailure[],
+): ReplicaNode[] {
+  return replicas.filter((node) =>
+    failures.some((failure) => failure.kind === 'damaged' && failure.nodeId === node.nodeId),
+  );
 }
 
 function mergeAll(replies: readonly Reply[], policy: ConflictPolicy): VersionSet {

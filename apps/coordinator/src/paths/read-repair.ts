@@ -2,15 +2,13 @@
 // with stale versions or none get the reconciled set written back, asynchronously, through a
 // bounded queue drained by a few workers. A full queue drops the repair and counts it (anti-entropy
 // heals what is dropped).
-import { storageV1 } from '@pairdb/proto';
 import type { VersionSet } from '@pairdb/vectorclock';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
 import {
   prepareRepair,
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
-import { versionSetToWire } from './version-wire';
-import type { ConflictPolicy } from './write-path';
 
 /** Repairs waiting at most; beyond it new ones are dropped and counted. */
 export const REPAIR_QUEUE_MAX_DEFAULT = 10_000;
@@ -39,11 +37,6 @@ export interface ReadRepairOptions {
   workers?: number;
   events?: ReadRepairEvents;
 }
-
-const POLICY_TO_WIRE = {
-  lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
-  siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
-} as const;
 
 export class ReadRepairQueue {
   private readonly queue: RepairJob[] = [];
@@ -92,13 +85,7 @@ export class ReadRepairQueue {
   }
 
   private async run(job: RepairJob): Promise<void> {
-    const operation = prepareRepair({
-      tenantId: job.tenantId,
-      key: job.key,
-      versions: versionSetToWire(job.versions),
-      conflictPolicy: POLICY_TO_WIRE[job.policy],
-      hintFor: undefined,
-    });
+    const operation = prepareRepair(job.tenantId, job.key, job.versions, job.policy);
     try {
       await this.options.transport.send(job.node, operation, this.options.timeoutMs);
       this.options.events?.onDone?.();

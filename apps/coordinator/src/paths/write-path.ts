@@ -2,24 +2,24 @@
 // it to every replica at once, answer as soon as W replicas acknowledged while the rest finish in
 // the background. A replica that fails gets a hint: the same write, handed to the nearest healthy
 // stand-in past the preference list with the intended owner attached. Hints never count toward W.
-import { storageV1 } from '@pairdb/proto';
 import { joinVersionVectors, VersionVector, type HybridLogicalClock } from '@pairdb/vectorclock';
-import { QuorumError } from '../errors';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
+import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
-  prepareDelete,
+  isNodeFailure,
+  missingReplicas,
+  ReplicaFailure,
+  replicaFailureOf,
+} from '../replicas/replica-failure';
+import {
   prepareWrite,
-  failureReason,
-  ReplicaError,
   type PreparedOperation,
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
 import type { PlacementSource } from '../routing/placement';
 import { requiredReplies, type Consistency } from './consistency';
-import { replicaClockFromWire } from './version-wire';
-
-export type ConflictPolicy = 'lww' | 'siblings';
 
 export interface WriteCommand {
   readonly tenantId: string;
@@ -59,11 +59,6 @@ export interface WritePathDeps {
   readonly events?: WritePathEvents;
 }
 
-const POLICY_TO_WIRE = {
-  lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
-  siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
-} as const;
-
 export class WritePath {
   constructor(private readonly deps: WritePathDeps) {}
 
@@ -83,12 +78,9 @@ export class WritePath {
       let settled = false;
       let outstanding = replicas.length;
       let clock = VersionVector.EMPTY;
-      const failures: { nodeId: string; message: string }[] = [];
+      const failures: ReplicaFailure[] = [];
       if (replicas.length < required) {
-        failures.push({
-          nodeId: '-',
-          message: `only ${replicas.length} storage nodes for replication factor ${command.replicationFactor}`,
-        });
+        failures.push(missingReplicas(replicas.length, command.replicationFactor));
       }
       // Answer at W acks; fail only once every replica has answered or failed, so the error
       // reports exactly how many acknowledged.
@@ -101,24 +93,33 @@ export class WritePath {
           settled = true;
           this.deps.events?.onQuorumFailure?.();
           const operationName = command.value === undefined ? 'delete' : 'write';
-          reject(new QuorumError(operationName, acknowledged, required, failures));
+          reject(quorumError(operationName, acknowledged, required, failures));
         }
       };
+      // A bug while handling one reply fails this write instead of escaping as an unhandled
+      // rejection, which would end the process.
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       for (const replica of replicas) {
-        this.send(replica, operation).then(
-          (replicaClock) => {
-            outstanding--;
-            acknowledged++;
-            clock = joinVersionVectors(clock, replicaClock);
-            decide();
-          },
-          (error: unknown) => {
-            outstanding--;
-            failures.push({ nodeId: replica.nodeId, message: failureReason(error) });
-            decide();
-            void this.hint(replica, hinting, build);
-          },
-        );
+        this.send(replica, operation)
+          .then(
+            (replicaClock) => {
+              outstanding--;
+              acknowledged++;
+              clock = joinVersionVectors(clock, replicaClock);
+              decide();
+            },
+            (failure: ReplicaFailure) => {
+              outstanding--;
+              failures.push(failure);
+              decide();
+              void this.hint(replica, hinting, build);
+            },
+          )
+          .catch(fail);
       }
       decide();
     });
@@ -128,50 +129,35 @@ export class WritePath {
     command: WriteCommand,
   ): (hintFor: ReplicaNode | undefined) => PreparedOperation {
     const dot = { actor: this.deps.actor, counter: this.deps.clock.next() };
-    const context = command.context.entries().map(([actor, counter]) => ({ actor, counter }));
-    const policy = POLICY_TO_WIRE[command.policy];
-    return (owner) => {
-      const hintFor = owner ? { nodeId: owner.nodeId, address: owner.address } : undefined;
-      if (command.value === undefined) {
-        return prepareDelete({
-          tenantId: command.tenantId,
-          key: command.key,
-          context,
-          dot,
-          conflictPolicy: policy,
-          hintFor,
-          replyClockOnly: true,
-        });
-      }
-      return prepareWrite({
+    return (hintFor) =>
+      prepareWrite({
         tenantId: command.tenantId,
         key: command.key,
-        value: Buffer.from(
-          command.value.buffer,
-          command.value.byteOffset,
-          command.value.byteLength,
-        ),
-        context,
+        value: command.value,
+        context: command.context,
         dot,
-        conflictPolicy: policy,
+        policy: command.policy,
         hintFor,
-        replyClockOnly: true,
       });
-    };
   }
 
+  /** The replica's clock after the write; rejects with its ReplicaFailure. */
   private async send(node: ReplicaNode, operation: PreparedOperation): Promise<VersionVector> {
     try {
       const reply = await this.deps.transport.send(node, operation, this.deps.timeoutMs);
-      this.deps.health.markSuccess(node.nodeId);
       if (reply.kind !== 'write' && reply.kind !== 'delete') {
-        throw new ReplicaError(node.nodeId, 13, `unexpected ${reply.kind} reply to a write`);
+        throw new ReplicaFailure(
+          node.nodeId,
+          'corrupt',
+          `unexpected ${reply.kind} reply to a write`,
+        );
       }
-      return replicaClockFromWire(reply.value);
+      this.deps.health.markSuccess(node.nodeId);
+      return reply.clock;
     } catch (error) {
-      if (error instanceof ReplicaError && isNodeFailure(error.code))
-        this.deps.health.markFailure(node.nodeId);
-      throw error;
+      const failure = replicaFailureOf(node.nodeId, error);
+      if (isNodeFailure(failure)) this.deps.health.markFailure(node.nodeId);
+      throw failure;
     }
   }
 
@@ -209,10 +195,4 @@ class HintRouter {
   next(): ReplicaNode | undefined {
     return this.ordered[this.index++];
   }
-}
-
-/** Codes that say the node itself is unreachable or broken, not that the request was bad. */
-export function isNodeFailure(code: number): boolean {
-  // UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8), INTERNAL (13), UNKNOWN (2)
-  return code === 14 || code === 4 || code === 8 || code === 13 || code === 2;
 }

@@ -1,7 +1,16 @@
-// How request paths talk to storage nodes, without knowing about gRPC: an operation encoded once
-// (and shared by every replica it goes to), sent to a node, answered with the node's reply or
-// a ReplicaError.
+// How request paths talk to storage nodes, in domain types only: an operation prepared once (and
+// shared by every replica it goes to), sent to a node, answered with a domain reply or rejected
+// with a classified ReplicaFailure (replica-failure.ts). This file and storage-replies.ts are
+// the coordinator's edge to the storage protocol: all encoding and decoding happens here.
 import { storageV1 } from '@pairdb/proto';
+import type { Dot, VersionSet, VersionVector } from '@pairdb/vectorclock';
+import {
+  conflictPolicyToWire,
+  dotToWire,
+  versionSetToWire,
+  versionVectorToWire,
+  type ConflictPolicy,
+} from '@pairdb/wire-contract';
 import { encodeDeleteRequest, encodeWriteRequest } from './storage-request-encoding';
 
 export type ReplicaOperationKind = 'write' | 'read' | 'delete' | 'repair';
@@ -13,30 +22,11 @@ export interface PreparedOperation {
 }
 
 export type ReplicaReply =
-  | { readonly kind: 'write'; readonly value: storageV1.WriteResponse }
-  | { readonly kind: 'read'; readonly value: storageV1.ReadResponse }
-  | { readonly kind: 'delete'; readonly value: storageV1.DeleteResponse }
-  | { readonly kind: 'repair'; readonly value: storageV1.RepairResponse };
-
-/** A replica failed the operation: its gRPC status code and message, and which node. */
-export class ReplicaError extends Error {
-  constructor(
-    readonly nodeId: string,
-    /** A google.rpc.Code value; 4 (DEADLINE_EXCEEDED) for a local timeout. */
-    readonly code: number,
-    /** What went wrong, without the node id. */
-    readonly reason: string,
-  ) {
-    super(`${nodeId}: ${reason}`);
-    this.name = 'ReplicaError';
-  }
-}
-
-/** The failure text for a per-node list, without repeating the node id. */
-export function failureReason(error: unknown): string {
-  if (error instanceof ReplicaError) return error.reason;
-  return error instanceof Error ? error.message : String(error);
-}
+  /** The replica's read context after it applied the write or delete. */
+  | { readonly kind: 'write' | 'delete'; readonly clock: VersionVector }
+  /** undefined: the replica has nothing for the key. */
+  | { readonly kind: 'read'; readonly versions: VersionSet | undefined }
+  | { readonly kind: 'repair' };
 
 export interface ReplicaNode {
   readonly nodeId: string;
@@ -45,22 +35,57 @@ export interface ReplicaNode {
 }
 
 export interface ReplicaTransport {
+  /** Resolves to the node's reply to `operation`; rejects with a ReplicaFailure. */
   send(node: ReplicaNode, operation: PreparedOperation, timeoutMs: number): Promise<ReplicaReply>;
   close(): Promise<void>;
 }
 
-export function prepareWrite(request: storageV1.WriteRequest): PreparedOperation {
-  return { kind: 'write', bytes: encodeWriteRequest(request) };
+export interface ReplicaWrite {
+  readonly tenantId: string;
+  readonly key: string;
+  /** undefined for a delete (a tombstone). */
+  readonly value: Uint8Array | undefined;
+  /** The context the client read (empty for a blind write). */
+  readonly context: VersionVector;
+  readonly dot: Dot;
+  readonly policy: ConflictPolicy;
+  /** Set when the receiver is a stand-in keeping the write as a hint for this node. */
+  readonly hintFor: ReplicaNode | undefined;
 }
 
-export function prepareDelete(request: storageV1.DeleteRequest): PreparedOperation {
-  return { kind: 'delete', bytes: encodeDeleteRequest(request) };
+/** A write or a delete; the reply carries only the replica's clock (reply_clock_only). */
+export function prepareWrite(write: ReplicaWrite): PreparedOperation {
+  const fields = {
+    tenantId: write.tenantId,
+    key: write.key,
+    context: versionVectorToWire(write.context),
+    dot: dotToWire(write.dot),
+    conflictPolicy: conflictPolicyToWire(write.policy),
+    hintFor: write.hintFor && { nodeId: write.hintFor.nodeId, address: write.hintFor.address },
+    replyClockOnly: true,
+  };
+  if (write.value === undefined) return { kind: 'delete', bytes: encodeDeleteRequest(fields) };
+  const value = Buffer.from(write.value.buffer, write.value.byteOffset, write.value.byteLength);
+  return { kind: 'write', bytes: encodeWriteRequest({ ...fields, value }) };
 }
 
-export function prepareRead(request: storageV1.ReadRequest): PreparedOperation {
-  return { kind: 'read', bytes: storageV1.ReadRequest.encode(request).finish() };
+export function prepareRead(tenantId: string, key: string): PreparedOperation {
+  return { kind: 'read', bytes: storageV1.ReadRequest.encode({ tenantId, key }).finish() };
 }
 
-export function prepareRepair(request: storageV1.RepairRequest): PreparedOperation {
+/** Merges `versions` into the replica's set (DVVSet sync). */
+export function prepareRepair(
+  tenantId: string,
+  key: string,
+  versions: VersionSet,
+  policy: ConflictPolicy,
+): PreparedOperation {
+  const request: storageV1.RepairRequest = {
+    tenantId,
+    key,
+    versions: versionSetToWire(versions),
+    conflictPolicy: conflictPolicyToWire(policy),
+    hintFor: undefined,
+  };
   return { kind: 'repair', bytes: storageV1.RepairRequest.encode(request).finish() };
 }

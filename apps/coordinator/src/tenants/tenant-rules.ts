@@ -7,21 +7,9 @@ import {
   type ConflictResolution,
 } from '../metadata';
 
-/** Tenant ids: letters, digits, `_`, `-` and `.`, starting with a letter or digit. */
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-export const TENANT_ID_LENGTH_MAX = 128;
-export const REPLICATION_FACTOR_DEFAULT = 3;
+// The tenant id rule is shared with the storage nodes: validateTenantId in @pairdb/wire-contract.
 
-export function validateTenantId(tenantId: string): void {
-  if (tenantId === '') throw new InvalidArgumentError('tenant_id', tenantId, 'is required');
-  if (!TENANT_ID_PATTERN.test(tenantId)) {
-    throw new InvalidArgumentError(
-      'tenant_id',
-      tenantId,
-      `must be 1-${TENANT_ID_LENGTH_MAX} letters, digits, "_", "-" or ".", starting with a letter or digit`,
-    );
-  }
-}
+export const REPLICATION_FACTOR_DEFAULT = 3;
 
 /** 0 means "not given": the default. */
 export function replicationFactorOrDefault(value: number): number {

@@ -6,6 +6,7 @@ import {
   encodeWriteRequest,
 } from '../../src/replicas/storage-request-encoding';
 import { prepareWrite } from '../../src/replicas/replica-transport';
+import { VersionVector } from '@pairdb/vectorclock';
 
 /** Deterministic pseudo-random numbers, so a failure replays. */
 function generator(seed: number) {
@@ -82,7 +83,7 @@ describe('exact-size protobuf encoders', () => {
     const items: OutgoingItem[] = batch.map(({ id, timeoutMs, request }) => ({
       id,
       timeoutMs,
-      operation: prepareWrite(request),
+      operation: { kind: 'write', bytes: encodeWriteRequest(request) },
     }));
     const generated = storageV1.ExchangeRequest.encode({
       items: batch.map(({ id, timeoutMs, request }) => ({
@@ -95,6 +96,15 @@ describe('exact-size protobuf encoders', () => {
   });
 
   it('encodes an Exchange batch of real writes as the generated encoder does', () => {
+    const write = {
+      tenantId: 't',
+      key: 'k',
+      value: Buffer.from('v'),
+      context: VersionVector.from([['a', 3n]]),
+      dot: { actor: 'coord-1', counter: 2n ** 50n },
+      policy: 'lww' as const,
+      hintFor: undefined,
+    };
     const request = {
       tenantId: 't',
       key: 'k',
@@ -106,8 +116,8 @@ describe('exact-size protobuf encoders', () => {
       replyClockOnly: true,
     };
     const items: OutgoingItem[] = [
-      { id: 1, timeoutMs: 5_000, operation: prepareWrite(request) },
-      { id: 2 ** 31, timeoutMs: 0, operation: prepareWrite({ ...request, key: 'other' }) },
+      { id: 1, timeoutMs: 5_000, operation: prepareWrite(write) },
+      { id: 2 ** 31, timeoutMs: 0, operation: prepareWrite({ ...write, key: 'other' }) },
     ];
     const generated = storageV1.ExchangeRequest.encode({
       items: [

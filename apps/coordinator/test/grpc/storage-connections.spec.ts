@@ -3,20 +3,23 @@
 import {
   Server,
   ServerCredentials,
-  status,
   type ServerDuplexStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
+import { VersionVector } from '@pairdb/vectorclock';
 import { StreamingReplicaTransport } from '../../src/grpc/storage-connections';
+import { ReplicaFailure } from '../../src/replicas/replica-failure';
 import {
   prepareWrite,
-  ReplicaError,
   type ReplicaNode,
   type ReplicaReply,
 } from '../../src/replicas/replica-transport';
 
-/** Answers every write with its dot as clock, except writes to key 'hang', never answered. */
+/**
+ * Answers every write with its dot as clock, except writes to key 'hang', never answered, and
+ * writes to key 'garbled', answered with a clock entry no replica could hold (an empty actor).
+ */
 function exchange(
   call: ServerDuplexStream<storageV1.ExchangeRequest, storageV1.ExchangeResponse>,
 ): void {
@@ -24,10 +27,11 @@ function exchange(
     const results: storageV1.ExchangeResult[] = [];
     for (const item of request.items) {
       if (item.operation?.$case !== 'write' || item.operation.value.key === 'hang') continue;
-      const { dot } = item.operation.value;
+      const { dot, key } = item.operation.value;
+      const clock = key === 'garbled' ? [{ actor: '', counter: 1n }] : [dot!];
       results.push({
         id: item.id,
-        outcome: { $case: 'write', value: { versions: undefined, clock: [dot!] } },
+        outcome: { $case: 'write', value: { versions: undefined, clock } },
       });
     }
     if (results.length > 0) call.write({ results });
@@ -36,24 +40,24 @@ function exchange(
 }
 
 function write(key: string, counter: bigint) {
-  return prepareWrite(
-    storageV1.WriteRequest.fromPartial({
-      tenantId: 't',
-      key,
-      value: Buffer.from('v'),
-      dot: { actor: 'coord-1', counter },
-      replyClockOnly: true,
-    }),
-  );
+  return prepareWrite({
+    tenantId: 't',
+    key,
+    value: Buffer.from('v'),
+    context: VersionVector.EMPTY,
+    dot: { actor: 'coord-1', counter },
+    policy: 'lww',
+    hintFor: undefined,
+  });
 }
 
-async function failure(promise: Promise<unknown>): Promise<ReplicaError> {
+async function failure(promise: Promise<unknown>): Promise<ReplicaFailure> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ReplicaError);
-  return error as ReplicaError;
+  expect(error).toBeInstanceOf(ReplicaFailure);
+  return error as ReplicaFailure;
 }
 
 describe('StreamingReplicaTransport', () => {
@@ -92,16 +96,25 @@ describe('StreamingReplicaTransport', () => {
       transport.send(node, write('b', 2n), 10_000),
     ]);
     expect(replies).toEqual<ReplicaReply[]>([
-      { kind: 'write', value: { versions: undefined, clock: [{ actor: 'coord-1', counter: 1n }] } },
-      { kind: 'write', value: { versions: undefined, clock: [{ actor: 'coord-1', counter: 2n }] } },
+      { kind: 'write', clock: VersionVector.from([['coord-1', 1n]]) },
+      { kind: 'write', clock: VersionVector.from([['coord-1', 2n]]) },
     ]);
+  });
+
+  it('fails a reply it cannot read as that replica being corrupt, naming the bad field', async () => {
+    const answered = transport.send(node, write('a', 2n), 10_000);
+    const error = await failure(transport.send(node, write('garbled', 1n), 10_000));
+    expect(error.kind).toBe('corrupt');
+    expect(error.nodeId).toBe('n1');
+    expect(error.reason).toContain('malformed write reply: clock');
+    expect((await answered).kind).toBe('write');
   });
 
   it('fails an unanswered request DEADLINE_EXCEEDED and still answers the others', async () => {
     const hanging = transport.send(node, write('hang', 1n), 50);
     const answered = transport.send(node, write('a', 2n), 10_000);
     const error = await failure(hanging);
-    expect(error.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(error.kind).toBe('timed-out');
     expect(error.message).toBe('n1: no reply within 50 ms');
     expect((await answered).kind).toBe('write');
   });
@@ -116,7 +129,9 @@ describe('StreamingReplicaTransport', () => {
     expect(error.message).toBe('n1: no reply within 20 ms');
     expect(longSettled).toBe(false);
     await transport.close();
-    expect((await failure(long)).message).toBe('n1: connection closed');
+    const closed = await failure(long);
+    expect(closed.message).toBe('n1: connection closed');
+    expect(closed.kind).toBe('unreachable');
   });
 
   it('times out each of many requests queued with the same deadline', async () => {
@@ -125,6 +140,6 @@ describe('StreamingReplicaTransport', () => {
         failure(transport.send(node, write('hang', BigInt(i + 1)), 30)),
       ),
     );
-    expect(errors.map((e) => e.code)).toEqual(Array(20).fill(status.DEADLINE_EXCEEDED));
+    expect(errors.map((e) => e.kind)).toEqual(Array(20).fill('timed-out'));
   });
 });

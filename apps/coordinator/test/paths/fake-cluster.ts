@@ -1,5 +1,8 @@
 // An in-memory stand-in for storage nodes behind the ReplicaTransport interface: each node
-// applies operations with the real DVVSet logic, and tests can make a node fail, hang or lag.
+// applies operations with the real DVVSet logic and answers in the storage protocol, which the
+// coordinator's own edge (storage-replies.ts) turns into domain replies; tests can make a node
+// fail, hang, lag, refuse writes for lack of disk or rewrite its replies.
+import { status } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
 import {
   collapseToWinner,
@@ -11,21 +14,22 @@ import {
   VersionVector,
   type VersionSet,
 } from '@pairdb/vectorclock';
-import {
-  ReplicaError,
-  type PreparedOperation,
-  type ReplicaNode,
-  type ReplicaReply,
-  type ReplicaTransport,
+import { versionSetFromWire, versionSetToWire, versionVectorToWire } from '@pairdb/wire-contract';
+import type {
+  PreparedOperation,
+  ReplicaNode,
+  ReplicaReply,
+  ReplicaTransport,
 } from '../../src/replicas/replica-transport';
+import {
+  failureFromStatus,
+  replyFromStorage,
+  type StorageOutcome,
+} from '../../src/replicas/storage-replies';
 import type { Placement, PlacementSource } from '../../src/routing/placement';
-import { versionSetFromWire, versionSetToWire } from '../../src/paths/version-wire';
 
-function contextToWire(vector: VersionVector): storageV1.VersionVectorEntry[] {
-  return vector.entries().map(([actor, counter]) => ({ actor, counter }));
-}
-
-export type NodeMode = 'up' | 'down' | 'hang';
+/** `disk-full`: writes and deletes answer RESOURCE_EXHAUSTED, as a node whose disk guard tripped. */
+export type NodeMode = 'up' | 'down' | 'hang' | 'disk-full';
 
 export class FakeNode {
   readonly data = new Map<string, VersionSet>();
@@ -40,6 +44,8 @@ export class FakeNode {
   readonly replies: storageV1.WriteResponse[] = [];
   /** Answers every write with its whole version set, as a node that predates reply_clock_only. */
   answersVersionSets = false;
+  /** Rewrites each reply before it is sent, e.g. to send a malformed one. */
+  rewriteReply: ((outcome: StorageOutcome) => StorageOutcome) | undefined;
 
   constructor(readonly nodeId: string) {}
 
@@ -47,7 +53,7 @@ export class FakeNode {
     return `fake://${this.nodeId}`;
   }
 
-  apply(operation: PreparedOperation): ReplicaReply {
+  apply(operation: PreparedOperation): StorageOutcome {
     switch (operation.kind) {
       case 'write':
       case 'delete': {
@@ -57,7 +63,7 @@ export class FakeNode {
             : storageV1.DeleteRequest.decode(operation.bytes);
         if (request.hintFor) {
           this.hints.push({ owner: request.hintFor.nodeId, request });
-          return { kind: operation.kind, value: { versions: undefined, clock: [] } };
+          return { $case: operation.kind, value: { versions: undefined, clock: [] } };
         }
         const id = `${request.tenantId}/${request.key}`;
         const current = this.data.get(id) ?? EMPTY_VERSION_SET;
@@ -80,27 +86,27 @@ export class FakeNode {
         this.data.set(id, next);
         const reply =
           request.replyClockOnly && !this.answersVersionSets
-            ? { versions: undefined, clock: contextToWire(readContext(next)) }
+            ? { versions: undefined, clock: versionVectorToWire(readContext(next)) }
             : { versions: versionSetToWire(next), clock: [] };
         this.replies.push(reply);
-        return { kind: operation.kind, value: reply };
+        return { $case: operation.kind, value: reply };
       }
       case 'read': {
         const request = storageV1.ReadRequest.decode(operation.bytes);
         const set = this.data.get(`${request.tenantId}/${request.key}`);
         return {
-          kind: 'read',
+          $case: 'read',
           value: { found: set !== undefined, versions: set ? versionSetToWire(set) : undefined },
         };
       }
       case 'repair': {
         const request = storageV1.RepairRequest.decode(operation.bytes);
         const id = `${request.tenantId}/${request.key}`;
-        const incoming = versionSetFromWire(request.versions!);
+        const incoming = versionSetFromWire('versions', request.versions);
         const current = this.data.get(id);
         const next = current ? sync(current, incoming) : incoming;
         this.data.set(id, next);
-        return { kind: 'repair', value: { versions: versionSetToWire(next) } };
+        return { $case: 'repair', value: { versions: versionSetToWire(next) } };
       }
     }
   }
@@ -130,13 +136,30 @@ export class FakeCluster implements ReplicaTransport, PlacementSource {
   ): Promise<ReplicaReply> {
     const node = this.node(target.nodeId);
     node.received.push(operation.kind);
-    if (node.mode === 'down') throw new ReplicaError(node.nodeId, 14, 'connection refused');
+    if (node.mode === 'down') {
+      throw failureFromStatus(node.nodeId, status.UNAVAILABLE, 'connection refused');
+    }
     if (node.mode === 'hang' || node.delayMs > timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-      throw new ReplicaError(node.nodeId, 4, `no reply within ${timeoutMs} ms`);
+      throw failureFromStatus(
+        node.nodeId,
+        status.DEADLINE_EXCEEDED,
+        `no reply within ${timeoutMs} ms`,
+      );
     }
     if (node.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, node.delayMs));
-    return node.apply(operation);
+    const writes = operation.kind === 'write' || operation.kind === 'delete';
+    const outcome: StorageOutcome =
+      node.mode === 'disk-full' && writes
+        ? {
+            $case: 'error',
+            value: {
+              code: status.RESOURCE_EXHAUSTED,
+              message: 'disk guard tripped: 1000 bytes free, below the floor of 2000',
+            },
+          }
+        : node.apply(operation);
+    return replyFromStorage(node.nodeId, operation.kind, node.rewriteReply?.(outcome) ?? outcome);
   }
 
   close(): Promise<void> {

@@ -6,8 +6,8 @@ import { NodeHealth } from '../../src/replicas/node-health';
 import { ReadPath } from '../../src/paths/read-path';
 import { ReadRepairQueue } from '../../src/paths/read-repair';
 import { WritePath } from '../../src/paths/write-path';
+import { failureFromStatus } from '../../src/replicas/storage-replies';
 import {
-  ReplicaError,
   type PreparedOperation,
   type ReplicaNode,
   type ReplicaReply,
@@ -27,7 +27,7 @@ class DamagedReads implements ReplicaTransport {
     if (target.nodeId === this.damagedNode && operation.kind === 'read') {
       this.cluster.node(target.nodeId).received.push(operation.kind);
       return Promise.reject<ReplicaReply>(
-        new ReplicaError(target.nodeId, DATA_LOSS, 'data block fails its CRC check'),
+        failureFromStatus(target.nodeId, DATA_LOSS, 'data block fails its CRC check'),
       );
     }
     return this.cluster.send(target, operation, timeoutMs);

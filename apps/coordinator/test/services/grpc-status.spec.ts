@@ -1,8 +1,10 @@
 import { status } from '@grpc/grpc-js';
+import { InvalidFieldError } from '@pairdb/wire-contract';
 import { RemovalRefusedError } from '../../src/admin-service';
 import {
   InvalidArgumentError,
   KeyNotFoundError,
+  OverloadedQuorumError,
   QuorumError,
   TooLargeError,
 } from '../../src/errors';
@@ -18,12 +20,14 @@ import {
 describe('coordinator errors to gRPC status (docs/architecture.md#errors)', () => {
   it.each([
     [new InvalidArgumentError('key', '', 'is required'), status.INVALID_ARGUMENT],
+    [new InvalidFieldError('tenant_id', 'a/b', 'must be ...'), status.INVALID_ARGUMENT],
     [new TenantNotFoundError('t'), status.NOT_FOUND],
     [new KeyNotFoundError('t', 'k'), status.NOT_FOUND],
     [new TenantExistsError('t'), status.ALREADY_EXISTS],
     [new NodeExistsError('n'), status.ALREADY_EXISTS],
     [new VersionConflictError('t', 1, 2), status.ABORTED],
     [new QuorumError('write', 1, 2, []), status.UNAVAILABLE],
+    [new OverloadedQuorumError('write', 1, 2, []), status.RESOURCE_EXHAUSTED],
     [new MetadataUnavailableError('down'), status.UNAVAILABLE],
     [new TooLargeError('value', 2, 1), status.RESOURCE_EXHAUSTED],
     [new RemovalRefusedError('n', 2, 3), status.FAILED_PRECONDITION],

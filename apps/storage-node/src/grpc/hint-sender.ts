@@ -2,17 +2,12 @@
 // small; the batched stream is for the coordinator's hot path).
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
+import { conflictPolicyToWire, versionSetToWire } from '@pairdb/wire-contract';
 import type { HintSender } from '../hints/hint-delivery';
 import type { Hint, HintTarget } from '../hints/hint-store';
-import { versionSetToWire } from './convert';
 
 /** Longest a single hinted repair may take before the owner counts as unreachable. */
 export const HINT_REPAIR_TIMEOUT_MS = 5_000;
-
-const POLICY_TO_WIRE = {
-  lww: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
-  siblings: storageV1.ConflictPolicy.CONFLICT_POLICY_SIBLINGS,
-} as const;
 
 export class GrpcHintSender implements HintSender {
   private readonly clients = new Map<string, storageV1.StorageServiceClient>();
@@ -28,7 +23,7 @@ export class GrpcHintSender implements HintSender {
                 tenantId: hint.tenantId,
                 key: hint.key,
                 versions: versionSetToWire(hint.versions),
-                conflictPolicy: POLICY_TO_WIRE[hint.policy],
+                conflictPolicy: conflictPolicyToWire(hint.policy),
                 hintFor: undefined,
               },
               new Metadata(),

@@ -1,5 +1,7 @@
-// The one place storage-node errors become gRPC statuses (docs/architecture.md#errors).
-import { status, type ServerErrorResponse, Metadata } from '@grpc/grpc-js';
+// The one place storage-node errors become gRPC statuses (docs/architecture.md#errors): a table
+// of error class to code; the status itself is built by @pairdb/wire-contract.
+import { status, type ServerErrorResponse } from '@grpc/grpc-js';
+import { buildGrpcError, InvalidFieldError } from '@pairdb/wire-contract';
 import {
   BackgroundError,
   CorruptionError,
@@ -7,7 +9,8 @@ import {
   EngineClosedError,
   WriteQueueFullError,
 } from '../engine/errors';
-import { InvalidRequestError, RequestTooLargeError } from '../versions/validation';
+import { CorruptVersionsError } from '../versions/corrupt-versions-error';
+import { RequestTooLargeError } from '../versions/validation';
 
 export class NotServingError extends Error {
   constructor(reason: string) {
@@ -23,35 +26,31 @@ export class DeadlinePassedError extends Error {
   }
 }
 
-export function statusCodeOf(error: unknown): status {
-  if (error instanceof InvalidRequestError) return status.INVALID_ARGUMENT;
+const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
+  [InvalidFieldError, status.INVALID_ARGUMENT],
+  // The disk guard: the coordinator tells this apart from an unreachable replica and answers
+  // the client RESOURCE_EXHAUSTED when it costs the quorum.
+  [DiskFullError, status.RESOURCE_EXHAUSTED],
+  [RequestTooLargeError, status.RESOURCE_EXHAUSTED],
   // A full write queue is this replica shedding load: the coordinator counts it as failed and
   // hints the write to a stand-in, as for a full disk.
-  if (
-    error instanceof RequestTooLargeError ||
-    error instanceof DiskFullError ||
-    error instanceof WriteQueueFullError
-  ) {
-    return status.RESOURCE_EXHAUSTED;
-  }
-  if (error instanceof DeadlinePassedError) return status.DEADLINE_EXCEEDED;
-  if (error instanceof NotServingError || error instanceof EngineClosedError)
-    return status.UNAVAILABLE;
-  // The node is up but this key's stored bytes are damaged: the coordinator answers from the
-  // other replicas and sends this one a repair, which replaces the damaged set.
-  if (error instanceof CorruptionError) return status.DATA_LOSS;
-  // A stuck background error is a failure of the whole replica: treated like an unreachable one.
-  if (error instanceof BackgroundError) return status.UNAVAILABLE;
+  [WriteQueueFullError, status.RESOURCE_EXHAUSTED],
+  [DeadlinePassedError, status.DEADLINE_EXCEEDED],
+  [NotServingError, status.UNAVAILABLE],
+  [EngineClosedError, status.UNAVAILABLE],
+  // Damaged stored bytes: the coordinator counts this replica as failed (corrupt) and answers
+  // from the others.
+  [CorruptionError, status.DATA_LOSS],
+  [CorruptVersionsError, status.DATA_LOSS],
+  // A stuck background error: this replica refuses writes until reopened, like a down one.
+  [BackgroundError, status.UNAVAILABLE],
+];
+
+export function statusCodeOf(error: unknown): status {
+  for (const [type, code] of CODES) if (error instanceof type) return code;
   return status.INTERNAL;
 }
 
 export function toGrpcError(error: unknown): ServerErrorResponse {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    name: 'PairDBError',
-    message,
-    code: statusCodeOf(error),
-    details: message,
-    metadata: new Metadata(),
-  };
+  return buildGrpcError(statusCodeOf(error), error);
 }

@@ -4,6 +4,14 @@ import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@g
 import { status } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
 import { readContext, type VersionSet } from '@pairdb/vectorclock';
+import {
+  conflictPolicyFromWire,
+  dotFromWire,
+  versionSetFromWire,
+  versionSetToWire,
+  versionVectorFromWire,
+  versionVectorToWire,
+} from '@pairdb/wire-contract';
 import type { Engine } from '../engine';
 import type { StorageMetrics } from '../metrics';
 import {
@@ -15,15 +23,7 @@ import { scanTokenRange } from '../ranges/token-range-scan';
 import type { Replica } from '../replica';
 import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
 import { InvalidRequestError } from '../versions/validation';
-import {
-  contextFromWire,
-  contextToWire,
-  dotFromWire,
-  hintTargetFromWire,
-  policyFromWire,
-  versionSetFromWire,
-  versionSetToWire,
-} from './convert';
+import { hintTargetFromWire } from './convert';
 import type { OpenExchanges } from './open-exchanges';
 import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from './status';
 
@@ -53,7 +53,7 @@ export interface HandlerDeps {
 /** A write or delete reply: the stored set, or only its read context when the caller asked. */
 function writeReply(versions: VersionSet, clockOnly: boolean): storageV1.WriteResponse {
   return clockOnly
-    ? { versions: undefined, clock: contextToWire(readContext(versions)) }
+    ? { versions: undefined, clock: versionVectorToWire(readContext(versions)) }
     : { versions: versionSetToWire(versions), clock: [] };
 }
 
@@ -65,10 +65,10 @@ async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> 
       const versions = await replica.write({
         tenantId: r.tenantId,
         key: r.key,
-        context: contextFromWire('context', r.context),
+        context: versionVectorFromWire('context', r.context),
         dot: dotFromWire('dot', r.dot),
         content: { value: r.value },
-        policy: policyFromWire(r.conflictPolicy),
+        policy: conflictPolicyFromWire('conflict_policy', r.conflictPolicy),
         hintFor: hintTargetFromWire(r.hintFor),
       });
       return { $case: 'write', value: writeReply(versions, r.replyClockOnly) };
@@ -78,10 +78,10 @@ async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> 
       const versions = await replica.write({
         tenantId: r.tenantId,
         key: r.key,
-        context: contextFromWire('context', r.context),
+        context: versionVectorFromWire('context', r.context),
         dot: dotFromWire('dot', r.dot),
         content: { tombstone: true },
-        policy: policyFromWire(r.conflictPolicy),
+        policy: conflictPolicyFromWire('conflict_policy', r.conflictPolicy),
         hintFor: hintTargetFromWire(r.hintFor),
       });
       return { $case: 'delete', value: writeReply(versions, r.replyClockOnly) };
@@ -102,7 +102,7 @@ async function apply(deps: HandlerDeps, operation: Operation): Promise<Outcome> 
         tenantId: r.tenantId,
         key: r.key,
         versions: versionSetFromWire('versions', r.versions),
-        policy: policyFromWire(r.conflictPolicy),
+        policy: conflictPolicyFromWire('conflict_policy', r.conflictPolicy),
         hintFor: hintTargetFromWire(r.hintFor),
       });
       return { $case: 'repair', value: { versions: versionSetToWire(versions) } };

@@ -14,7 +14,10 @@ import { keyToken, type Token } from '@pairdb/hashring';
 export const KEYSPACE_DATA = 0x01;
 export const KEYSPACE_HINTS = 0x02;
 
-/** Tenant ids are short names; one length byte bounds them. */
+/**
+ * What the tenant length byte can express. Tenant ids that pass the tenant id rule
+ * (validateTenantId in @pairdb/wire-contract: at most 128 ASCII characters) always fit.
+ */
 export const TENANT_ID_BYTES_MAX = 255;
 /** Node ids in hint keys: one length byte. */
 export const NODE_ID_BYTES_MAX = 255;
@@ -33,6 +36,10 @@ export function encodeDataKey(
   token = keyToken(tenantId, key),
 ): Buffer {
   const tenant = Buffer.from(tenantId, 'utf8');
+  // Callers validate tenant ids first; a longer one here is a bug, and would corrupt the key.
+  if (tenant.length > TENANT_ID_BYTES_MAX) {
+    throw new RangeError(`tenant id of ${tenant.length} bytes does not fit a data key`);
+  }
   const keyBytes = Buffer.from(key, 'utf8');
   const out = Buffer.allocUnsafe(1 + TOKEN_BYTES + 1 + tenant.length + keyBytes.length);
   out[0] = KEYSPACE_DATA;

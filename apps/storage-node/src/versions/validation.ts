@@ -1,5 +1,7 @@
-// Request limits a storage node enforces on its own, whatever the coordinator checked.
-import { NODE_ID_BYTES_MAX, TENANT_ID_BYTES_MAX } from './engine-keys';
+// Request limits a storage node enforces on its own, whatever the coordinator checked. The
+// tenant id rule is the one the coordinator applies too (validateTenantId, @pairdb/wire-contract).
+import { InvalidFieldError } from '@pairdb/wire-contract';
+import { NODE_ID_BYTES_MAX } from './engine-keys';
 
 /** Keys are opaque UTF-8 strings of at most 1 KiB (docs/architecture.md#data-model). */
 export const KEY_BYTES_MAX_DEFAULT = 1024;
@@ -11,16 +13,8 @@ export interface RequestLimits {
   readonly valueBytesMax: number;
 }
 
-export class InvalidRequestError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`${field} ${reason} (got ${describe(value)})`);
-    this.name = 'InvalidRequestError';
-  }
-}
+/** A missing or malformed request field (INVALID_ARGUMENT). */
+export class InvalidRequestError extends InvalidFieldError {}
 
 /** A request bigger than a configured limit: RESOURCE_EXHAUSTED, not INVALID_ARGUMENT. */
 export class RequestTooLargeError extends Error {
@@ -31,24 +25,6 @@ export class RequestTooLargeError extends Error {
   ) {
     super(`${field} is ${sizeBytes} bytes, above the limit of ${limitBytes} bytes`);
     this.name = 'RequestTooLargeError';
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}...` : JSON.stringify(value);
-  }
-  return String(value);
-}
-
-export function validateTenantId(tenantId: string): void {
-  if (tenantId.length === 0) throw new InvalidRequestError('tenant_id', tenantId, 'is required');
-  if (Buffer.byteLength(tenantId, 'utf8') > TENANT_ID_BYTES_MAX) {
-    throw new InvalidRequestError(
-      'tenant_id',
-      tenantId,
-      `is longer than ${TENANT_ID_BYTES_MAX} bytes`,
-    );
   }
 }
 

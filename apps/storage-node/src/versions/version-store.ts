@@ -15,14 +15,18 @@ import {
   type Dot,
   type VersionSet,
   type VersionSetBounds,
+  VersionArgumentError,
+  VersionSetDecodeError,
   type VersionVector,
   type WriteContent,
 } from '@pairdb/vectorclock';
+import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { CorruptionError, type Engine } from '../engine';
-import { encodeDataKey } from './engine-keys';
+import { CorruptVersionsError } from './corrupt-versions-error';
+import { decodeDataKey, encodeDataKey } from './engine-keys';
 import { KeyLock } from './key-lock';
 
-export type ConflictPolicy = 'lww' | 'siblings';
+export type { ConflictPolicy };
 
 export interface VersionedWrite {
   readonly tenantId: string;
@@ -32,6 +36,13 @@ export interface VersionedWrite {
   readonly dot: Dot;
   readonly content: WriteContent;
   readonly policy: ConflictPolicy;
+}
+
+/** The stored set of a key cannot be read: a bad block (CRC) or bytes that do not decode. */
+export type StoredDamage = CorruptionError | CorruptVersionsError;
+
+function isDamage(error: unknown): error is StoredDamage {
+  return error instanceof CorruptionError || error instanceof CorruptVersionsError;
 }
 
 /** What a replica was doing when it met a damaged stored set. */
@@ -45,7 +56,7 @@ export interface VersionStoreEvents {
    * when a repair wrote the incoming set over it.
    */
   onCorruption?(
-    error: CorruptionError,
+    error: StoredDamage,
     engineKey: Buffer,
     operation: CorruptionOperation,
     replaced: boolean,
@@ -56,6 +67,8 @@ export class VersionStore {
   private readonly lock = new KeyLock();
 
   constructor(
+    /** Named in errors about this node's stored data. */
+    private readonly nodeId: string,
     private readonly engine: Engine,
     private readonly bounds: VersionSetBounds = {},
     private readonly events: VersionStoreEvents = {},
@@ -111,7 +124,7 @@ export class VersionStore {
       try {
         current = this.readEngineKey(engineKey);
       } catch (error) {
-        if (!(error instanceof CorruptionError)) throw error;
+        if (!isDamage(error)) throw error;
         const stored = await this.store(engineKey, incoming, policy);
         this.events.onCorruption?.(error, engineKey, 'repair', true);
         return stored;
@@ -129,16 +142,27 @@ export class VersionStore {
     try {
       return run();
     } catch (error) {
-      if (error instanceof CorruptionError) {
-        this.events.onCorruption?.(error, engineKey, operation, false);
-      }
+      if (isDamage(error)) this.events.onCorruption?.(error, engineKey, operation, false);
       throw error;
     }
   }
 
+  /**
+   * Throws CorruptionError when the engine finds the bytes damaged (CRC), CorruptVersionsError
+   * when they read back but do not decode.
+   */
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
     const bytes = this.engine.get(engineKey);
-    return bytes ? decodeVersionSet(bytes) : undefined;
+    if (!bytes) return undefined;
+    try {
+      return decodeVersionSet(bytes);
+    } catch (error) {
+      const undecodable =
+        error instanceof VersionSetDecodeError || error instanceof VersionArgumentError;
+      if (!undecodable) throw error;
+      const { tenantId, key } = decodeDataKey(engineKey);
+      throw new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, error);
+    }
   }
 
   private async store(

@@ -213,6 +213,14 @@ describe('storage node service over gRPC', () => {
     );
     expect(noTenant.code).toBe(status.INVALID_ARGUMENT);
     expect(noTenant.details).toContain('tenant_id');
+    // The coordinator's tenant id rule, applied again here: 128 ASCII characters at most.
+    for (const tenantId of ['a/b', 't'.repeat(129)]) {
+      const badTenant = await grpcError(
+        client.write({ tenantId, key: 'k', value: Buffer.from('v'), dot: dot('c1', 1) }),
+      );
+      expect(badTenant.code).toBe(status.INVALID_ARGUMENT);
+      expect(badTenant.details).toContain(`tenant_id must be 1-128 letters`);
+    }
     const longKey = await grpcError(
       client.write({
         tenantId: 't1',

@@ -1,0 +1,36 @@
+// The storage node's error table: which status each named error answers with.
+import { status } from '@grpc/grpc-js';
+import { InvalidFieldError } from '@pairdb/wire-contract';
+import {
+  BackgroundError,
+  CorruptionError,
+  DiskFullError,
+  EngineClosedError,
+} from '../../src/engine/errors';
+import { DeadlinePassedError, NotServingError, statusCodeOf } from '../../src/grpc/status';
+import { CorruptVersionsError } from '../../src/versions/corrupt-versions-error';
+import { InvalidRequestError, RequestTooLargeError } from '../../src/versions/validation';
+
+describe('storage-node errors to gRPC status', () => {
+  it.each([
+    [new InvalidRequestError('key', '', 'is required'), status.INVALID_ARGUMENT],
+    [
+      new InvalidFieldError('versions.siblings[0].dot', undefined, 'is required'),
+      status.INVALID_ARGUMENT,
+    ],
+    [new DiskFullError('free disk space below the minimum'), status.RESOURCE_EXHAUSTED],
+    [new RequestTooLargeError('value', 2, 1), status.RESOURCE_EXHAUSTED],
+    [new DeadlinePassedError(50), status.DEADLINE_EXCEEDED],
+    [new NotServingError('draining'), status.UNAVAILABLE],
+    [new EngineClosedError('closed'), status.UNAVAILABLE],
+    [new BackgroundError('flush failed'), status.UNAVAILABLE],
+    [new CorruptionError('bad block CRC', '000007.sst', 4096), status.DATA_LOSS],
+    [
+      new CorruptVersionsError('node-1', 't', 'k', Buffer.from([1]), new Error('bad')),
+      status.DATA_LOSS,
+    ],
+    [new Error('a bug'), status.INTERNAL],
+  ])('%s -> %s', (error, code) => {
+    expect(statusCodeOf(error)).toBe(code);
+  });
+});
