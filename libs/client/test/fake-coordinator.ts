@@ -1,6 +1,7 @@
 // A scripted CoordinatorService on 127.0.0.1 (a port of its own) for client tests: each RPC
 // answers from a queue of outcomes, and every request it receives is recorded.
 import {
+  type Deadline,
   Metadata,
   Server,
   ServerCredentials,
@@ -21,6 +22,7 @@ type Method = keyof typeof coordinatorV1.CoordinatorServiceService;
 
 export class FakeCoordinator {
   readonly received = new Map<string, unknown[]>();
+  private readonly deadlinesSeen = new Map<string, Deadline[]>();
   private readonly script = new Map<string, Outcome<unknown>[]>();
   private readonly server = new Server();
   port = 0;
@@ -35,13 +37,21 @@ export class FakeCoordinator {
     return this.received.get(method) ?? [];
   }
 
+  /** The deadline each call of `method` arrived with, as the server computed it. */
+  deadlines(method: Method | string): Deadline[] {
+    return this.deadlinesSeen.get(method) ?? [];
+  }
+
   async start(): Promise<void> {
     const implementation: UntypedServiceImplementation = {};
     for (const method of Object.keys(coordinatorV1.CoordinatorServiceService)) {
       implementation[method] = (
         call: ServerUnaryCall<unknown, unknown>,
         callback: sendUnaryData<unknown>,
-      ) => this.answer(method, call.request, callback);
+      ) => {
+        this.deadlinesSeen.set(method, [...this.deadlines(method), call.getDeadline()]);
+        this.answer(method, call.request, callback);
+      };
     }
     this.server.addService(coordinatorV1.CoordinatorServiceService, implementation);
     this.addStorageHealth();
