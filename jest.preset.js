@@ -25,9 +25,7 @@ module.exports = {
     '^@pairdb/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  setupFiles: [path.join(root, 'tools/jest/fast-check-seed.ts')],
   // Tests run two projects at a time on two cores; 5 s was too tight for the slow ones.
   testTimeout: 30_000,
-  // A handle left open by a failed test must not keep the run alive: jest exits once results
-  // are in (servers and children are still stopped by the tests themselves).
-  forceExit: true,
 };

@@ -2,6 +2,7 @@
 // answers from a queue of outcomes, and every request it receives is recorded. Errors are built
 // as the coordinator builds them (a google.rpc.Status in the trailers, with any details).
 import {
+  type Deadline,
   Server,
   ServerCredentials,
   status,
@@ -22,6 +23,7 @@ type Method = keyof typeof coordinatorV1.CoordinatorServiceService;
 
 export class FakeCoordinator {
   readonly received = new Map<string, unknown[]>();
+  private readonly deadlinesSeen = new Map<string, Deadline[]>();
   private readonly script = new Map<string, Outcome<unknown>[]>();
   private readonly server = new Server();
   port = 0;
@@ -36,13 +38,21 @@ export class FakeCoordinator {
     return this.received.get(method) ?? [];
   }
 
+  /** The deadline each call of `method` arrived with, as the server computed it. */
+  deadlines(method: Method | string): Deadline[] {
+    return this.deadlinesSeen.get(method) ?? [];
+  }
+
   async start(): Promise<void> {
     const implementation: UntypedServiceImplementation = {};
     for (const method of Object.keys(coordinatorV1.CoordinatorServiceService)) {
       implementation[method] = (
         call: ServerUnaryCall<unknown, unknown>,
         callback: sendUnaryData<unknown>,
-      ) => this.answer(method, call.request, callback);
+      ) => {
+        this.deadlinesSeen.set(method, [...this.deadlines(method), call.getDeadline()]);
+        this.answer(method, call.request, callback);
+      };
     }
     this.server.addService(coordinatorV1.CoordinatorServiceService, implementation);
     this.addStorageHealth();

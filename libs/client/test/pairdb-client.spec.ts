@@ -41,6 +41,31 @@ const WRITE_REPLY = {
   }),
 };
 
+/** Where freezeClock stops Date: deadlines the client computes become exact numbers. */
+const FROZEN_NOW_MS = Date.UTC(2030, 0, 1);
+
+/**
+ * Stops Date (and only Date: grpc-js keeps its real timers, so a deadline still ends a call
+ * after its real duration) for the rest of the test.
+ */
+function freezeClock(): void {
+  jest.useFakeTimers({
+    now: FROZEN_NOW_MS,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+}
+
 /** A port nothing listens on (below the ephemeral range, so no server's port 0 lands there). */
 const closedPort = () => freePort();
 
@@ -68,6 +93,8 @@ describe('PairDBClient', () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
     client.close();
     await fake.stop();
   });
@@ -162,29 +189,51 @@ describe('PairDBClient', () => {
   });
 
   it('ends a call that never gets an answer at its deadline', async () => {
+    freezeClock();
     fake.on('getTenant', { hang: true });
-    const started = Date.now();
     const error = await rejection(client.getTenant('t', { timeoutMs: 300 }));
     expect(error).toBeInstanceOf(DeadlineExceededError);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // The call carried its own 300 ms, not the client's 2 s default.
+    expect(fake.deadlines('getTenant')).toEqual([FROZEN_NOW_MS + 300]);
   });
 
-  it('skips a retry whose backoff would pass the deadline', async () => {
-    const slow = new PairDBClient({
-      address: fake.address,
-      timeoutMs: 300,
-      retry: { attempts: 5, backoffBaseMs: 10_000, backoffMaxMs: 10_000 },
+  describe('with a backoff ceiling of 10 s and a 300 ms deadline', () => {
+    const slowRetries = () =>
+      new PairDBClient({
+        address: fake.address,
+        timeoutMs: 300,
+        retry: { attempts: 5, backoffBaseMs: 10_000, backoffMaxMs: 10_000 },
+      });
+
+    it('skips a retry whose backoff would pass the deadline', async () => {
+      freezeClock();
+      // The jitter draws half the ceiling: a 5 s wait, past the deadline.
+      jest.spyOn(Math, 'random').mockReturnValue(0.5);
+      const timers = jest.spyOn(global, 'setTimeout');
+      fake.on('listStorageNodes', UNAVAILABLE);
+      const slow = slowRetries();
+      try {
+        expect(await rejection(slow.listStorageNodes())).toBeInstanceOf(UnavailableError);
+      } finally {
+        slow.close();
+      }
+      expect(fake.calls('listStorageNodes')).toHaveLength(1);
+      expect(timers.mock.calls.map(([, delayMs]) => delayMs)).not.toContain(5_000);
     });
-    // Whatever wait the jitter draws, the error comes by the 300 ms deadline, not after 10 s.
-    fake.on('listStorageNodes', UNAVAILABLE);
-    try {
-      const started = Date.now();
-      await rejection(slow.listStorageNodes());
-      expect(Date.now() - started).toBeLessThan(1_000);
-    } finally {
-      slow.close();
-    }
+
+    it('takes every retry whose backoff ends before the deadline', async () => {
+      freezeClock();
+      // A 100 ms wait each time; the frozen clock leaves the whole 300 ms for each one.
+      jest.spyOn(Math, 'random').mockReturnValue(0.01);
+      fake.on('listStorageNodes', UNAVAILABLE);
+      const slow = slowRetries();
+      try {
+        expect(await rejection(slow.listStorageNodes())).toBeInstanceOf(UnavailableError);
+      } finally {
+        slow.close();
+      }
+      expect(fake.calls('listStorageNodes')).toHaveLength(5);
+    });
   });
 
   it('names quorum failures with achieved, required and each replica, from the status details', async () => {

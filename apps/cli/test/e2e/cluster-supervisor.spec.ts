@@ -1,6 +1,7 @@
 // The supervisor's refusals and its answer to a dying child when restarts are off: a busy port
 // is named before anything starts, a second cluster on the same data dir is refused, and a
-// dead node stops the whole cluster with exit 1 and nothing left running.
+// dead node stops the whole cluster with exit 1 and nothing left running. Ctrl-C stops every
+// process, a node the supervisor restarted included, and exits 0.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { clusterPorts, portArgs } from '../support/ports';
 import { runCli } from '../support/run-cli';
 
 const START_TIMEOUT_MS = 120_000;
+/** A killed node is restarted after a short backoff; a busy machine may take a while. */
+const RESTART_TIMEOUT_MS = 30_000;
 
 describe('pairdb cluster start supervision', () => {
   let bundle: CliBundle;
@@ -114,6 +117,34 @@ describe('pairdb cluster start supervision', () => {
         expect(children.filter(isAlive)).toEqual([]);
         const again = await runCli(bundle.main, ['cluster', 'stop', '--data-dir', dir]);
         expect(again.stdout).toBe(`no cluster running from ${dir}\n`);
+      } finally {
+        await cluster.kill();
+      }
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    'stops every process on Ctrl-C and exits 0, a node it restarted included',
+    async () => {
+      const ports = await clusterPorts(1);
+      const dir = path.join(dataDir, 'interrupted');
+      const cluster = await ClusterProcess.start(
+        process.execPath,
+        [bundle.main, 'cluster', 'start', '--nodes', '1', '--data-dir', dir, ...portArgs(ports)],
+        dir,
+      );
+      try {
+        const victim = cluster.state().nodes[0]!;
+        const mark = cluster.output.length;
+        process.kill(victim.pid, 'SIGKILL');
+        await cluster.waitForOutput(`✓ ${victim.name} up in`, RESTART_TIMEOUT_MS, mark);
+        const alive = cluster.pids();
+        expect(alive).not.toContain(victim.pid);
+        expect(alive.every(isAlive)).toBe(true);
+        expect(await cluster.interrupt()).toEqual({ code: 0, signal: null });
+        expect(cluster.output).toContain('stopped cleanly');
+        expect(alive.filter(isAlive)).toEqual([]);
       } finally {
         await cluster.kill();
       }

@@ -12,48 +12,51 @@ import {
   ResourceExhaustedError,
   UnavailableError,
 } from '@pairdb/client';
-import {
-  CommandError,
-  EXIT_ALREADY_EXISTS,
-  EXIT_CONFLICT,
-  EXIT_DEADLINE_EXCEEDED,
-  EXIT_FAILED_PRECONDITION,
-  EXIT_FAILURE,
-  EXIT_INVALID_ARGUMENT,
-  EXIT_NOT_FOUND,
-  EXIT_RESOURCE_EXHAUSTED,
-  EXIT_UNAVAILABLE,
-  EXIT_USAGE,
-  exitCodeFor,
-  UsageError,
-} from '../../src/exit-codes';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CommandError, EXIT_CODE_HELP, exitCodeFor, UsageError } from '../../src/exit-codes';
 import { describeFailure } from '../../src/program';
+import { README_EXIT_CODES as EXIT } from '../support/readme-exit-codes';
+
+const README = path.resolve(__dirname, '../../../../README.md');
 
 describe('exitCodeFor', () => {
   it.each([
-    [new UsageError('bad flag'), EXIT_USAGE],
-    [new InvalidArgumentError('INVALID_ARGUMENT', 'Op', 'm'), EXIT_INVALID_ARGUMENT],
-    [new NotFoundError('NOT_FOUND', 'Op', 'm'), EXIT_NOT_FOUND],
-    [new AlreadyExistsError('ALREADY_EXISTS', 'Op', 'm'), EXIT_ALREADY_EXISTS],
-    [new UnavailableError('UNAVAILABLE', 'Op', 'm'), EXIT_UNAVAILABLE],
-    [new QuorumError('Op', 'm', 1, 2), EXIT_UNAVAILABLE],
-    [new ConnectionError('Op', 'm', 'a:1'), EXIT_UNAVAILABLE],
-    [new DeadlineExceededError('DEADLINE_EXCEEDED', 'Op', 'm'), EXIT_DEADLINE_EXCEEDED],
-    [new ConflictError('ABORTED', 'Op', 'm'), EXIT_CONFLICT],
-    [new FailedPreconditionError('FAILED_PRECONDITION', 'Op', 'm'), EXIT_FAILED_PRECONDITION],
-    [new ResourceExhaustedError('RESOURCE_EXHAUSTED', 'Op', 'm'), EXIT_RESOURCE_EXHAUSTED],
-    [new InternalError('INTERNAL', 'Op', 'm'), EXIT_FAILURE],
+    [new UsageError('bad flag'), EXIT['bad command line']],
+    [new InvalidArgumentError('INVALID_ARGUMENT', 'Op', 'm'), EXIT.INVALID_ARGUMENT],
+    [new NotFoundError('NOT_FOUND', 'Op', 'm'), EXIT.NOT_FOUND],
+    [new AlreadyExistsError('ALREADY_EXISTS', 'Op', 'm'), EXIT.ALREADY_EXISTS],
+    [new UnavailableError('UNAVAILABLE', 'Op', 'm'), EXIT.UNAVAILABLE],
+    [new QuorumError('Op', 'm', 1, 2), EXIT.UNAVAILABLE],
+    [new ConnectionError('Op', 'm', 'a:1'), EXIT.UNAVAILABLE],
+    [new DeadlineExceededError('DEADLINE_EXCEEDED', 'Op', 'm'), EXIT.DEADLINE_EXCEEDED],
+    [new ConflictError('ABORTED', 'Op', 'm'), EXIT.ABORTED],
+    [new FailedPreconditionError('FAILED_PRECONDITION', 'Op', 'm'), EXIT.FAILED_PRECONDITION],
+    [new ResourceExhaustedError('RESOURCE_EXHAUSTED', 'Op', 'm'), EXIT.RESOURCE_EXHAUSTED],
+    [new InternalError('INTERNAL', 'Op', 'm'), EXIT.other],
     [new CommandError('custom', 42), 42],
-    [new Error('anything else'), EXIT_FAILURE],
+    [new Error('anything else'), EXIT.other],
   ])('%p exits %i', (error, code) => {
     expect(exitCodeFor(error)).toBe(code);
   });
+});
 
-  it('gives distinct codes to NOT_FOUND, INVALID_ARGUMENT and UNAVAILABLE', () => {
-    expect(
-      new Set([EXIT_NOT_FOUND, EXIT_INVALID_ARGUMENT, EXIT_UNAVAILABLE, EXIT_FAILURE]).size,
-    ).toBe(4);
+describe('the exit codes scripts rely on', () => {
+  it('are the ones README.md lists', () => {
+    const text = readFileSync(README, 'utf8').replace(/\s+/g, ' ');
+    const listed = /exit with a code per kind \(([^)]*)\)/.exec(text)?.[1];
+    expect(listed?.split(', ')).toEqual(
+      Object.entries(EXIT).map(([name, code]) => `${code} ${name}`),
+    );
   });
+
+  it.each(Object.entries(EXIT).filter(([name]) => name !== 'ok'))(
+    '`pairdb --help` explains %s as %i',
+    (name, code) => {
+      const line = EXIT_CODE_HELP.split('\n').find((l) => l.trim().startsWith(`${code} `));
+      expect(line).toContain(name);
+    },
+  );
 });
 
 describe('describeFailure', () => {

@@ -1,6 +1,7 @@
 /**
  * Child process of the crash test (run as a bundle, see crash.spec.ts): opens the engine in
- * argv[2] with sync=always and writes concurrently until killed. It records every event, one line
+ * argv[2] with sync=always and writes concurrently until killed, each writer drawing its
+ * operations from its own stream derived from the seed argv[5]. It records every event, one line
  * each, in the log file argv[4]:
  *
  *   READY                        the engine is open (recovery finished)
@@ -21,15 +22,17 @@
  */
 import fs from 'node:fs';
 import { BatchOp, Engine } from '../../src/engine';
+import { parseSeed, SeededRandom } from '@pairdb/test-seed';
 
 const WRITERS = 16;
 const KEY_COUNT = 64;
 const VALUE_PADDING_MAX = 300;
 
-const [dir, round, logPath] = process.argv.slice(2);
-if (!dir || round === undefined || !logPath) {
-  throw new Error('usage: crash-writer.ts <dir> <round> <log file>');
+const [dir, round, logPath, seed] = process.argv.slice(2);
+if (!dir || round === undefined || !logPath || seed === undefined) {
+  throw new Error('usage: crash-writer.ts <dir> <round> <log file> <seed>');
 }
+const streams = new SeededRandom(parseSeed(seed));
 const logFd = fs.openSync(logPath, 'w');
 
 /** Appends lines to the log; they are safe from SIGKILL once this returns. */
@@ -55,15 +58,16 @@ function toBatchOp(operation: Operation): BatchOp {
 }
 
 async function writer(engine: Engine, writerId: number): Promise<void> {
+  const random = new SeededRandom(streams.derive(writerId));
   for (let counter = 0; ; counter++) {
-    const size = Math.random() < 0.1 ? 3 : 1;
+    const size = random.next() < 0.1 ? 3 : 1;
     const operations: Operation[] = [];
     for (let index = 0; index < size; index++) {
-      const isDelete = Math.random() < 0.1;
+      const isDelete = random.next() < 0.1;
       operations.push({
-        key: `key-${Math.floor(Math.random() * KEY_COUNT)}`,
+        key: `key-${random.below(KEY_COUNT)}`,
         valueId: `${round}.${writerId}.${counter}.${index}`,
-        length: isDelete ? -1 : Math.floor(Math.random() * VALUE_PADDING_MAX),
+        length: isDelete ? -1 : random.below(VALUE_PADDING_MAX),
       });
     }
     emit(...operations.map((op) => `S ${op.key} ${op.valueId} ${op.length}`));

@@ -9,6 +9,8 @@
  * Rounds share one directory, so later rounds also recover from files earlier crashes left.
  * What the child submitted and saw acknowledged is read from the log file it writes
  * synchronously (crash-writer.ts explains why not from its stdout) once it is dead.
+ * Each test prints its seed; PAIRDB_TEST_SEED=<seed> replays every random choice (what the
+ * children write, when they are killed).
  */
 import { buildSync } from 'esbuild';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -16,12 +18,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Engine } from '../../src/engine';
 import { readManifest } from '../../src/engine/manifest';
+import { SeededRandom, testSeed } from '@pairdb/test-seed';
 import { crashImage, smallTree, temporaryDir } from './engine-fixture';
 
 const ROUNDS = 24;
 const READY_TIMEOUT_MS = 20_000;
 /** Kill moments after READY are drawn from [0, KILL_WINDOW_MS). */
 const KILL_WINDOW_MS = 400;
+/** Kill moments of the rounds that die before READY are drawn from [0, EARLY_KILL_WINDOW_MS). */
+const EARLY_KILL_WINDOW_MS = 300;
 /**
  * How long the busy-parent round keeps this process from reading the child before killing it:
  * the writer logs thousands of lines meanwhile, so a record kept on stdout would lose its tail.
@@ -107,17 +112,23 @@ function blockThread(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Spawns the writer, kills it at a random moment and returns its log. */
+/**
+ * Spawns the writer, kills it at a moment drawn from `random` and returns its log; the writer
+ * draws its operations from a stream derived from `random` too.
+ */
 function runRound(
   writer: string,
   dir: string,
   logPath: string,
   round: number,
+  random: SeededRandom,
   options: RoundOptions = {},
 ): Promise<RoundLog> {
   fs.rmSync(logPath, { force: true });
+  const writerSeed = String(random.derive(0));
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [writer, dir, String(round), logPath], {
+    const args = [writer, dir, String(round), logPath, writerSeed];
+    const child: ChildProcess = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -130,12 +141,12 @@ function runRound(
     };
     const readyTimer = setTimeout(kill, READY_TIMEOUT_MS);
     // Every fourth round dies before READY is seen: during start-up or recovery.
-    if (round % 4 === 3) killTimer = setTimeout(kill, Math.random() * 300);
+    if (round % 4 === 3) killTimer = setTimeout(kill, random.next() * EARLY_KILL_WINDOW_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (killed || killTimer !== undefined || !stdout.includes('READY\n')) return;
       if (options.busyParentMs === undefined) {
-        killTimer = setTimeout(kill, Math.random() * KILL_WINDOW_MS);
+        killTimer = setTimeout(kill, random.next() * KILL_WINDOW_MS);
       } else {
         blockThread(options.busyParentMs);
         kill();
@@ -224,12 +235,15 @@ describe('engine crash safety', () => {
   });
 
   it(`every acknowledged write survives SIGKILL at random moments (${ROUNDS} rounds)`, async () => {
+    const random = new SeededRandom(testSeed('engine crash safety, random kills'));
     const state = new Map<string, string | undefined>();
     let acknowledged = 0;
     let killedBeforeReady = 0;
     const levelsSeen = new Set<number>();
     for (let round = 0; round < ROUNDS; round++) {
-      const log = await runRound(writer, dir, path.join(logDir, `round-${round}.log`), round);
+      const roundRandom = new SeededRandom(random.derive(round));
+      const logPath = path.join(logDir, `round-${round}.log`);
+      const log = await runRound(writer, dir, logPath, round, roundRandom);
       expect(log.failure).toBeUndefined();
       if (!log.ready) killedBeforeReady++;
       for (const file of readManifest(dir)?.files ?? []) levelsSeen.add(file.level);
@@ -247,7 +261,8 @@ describe('engine crash safety', () => {
   it('a parent too busy to read the writer still sees every submission (busy parent)', async () => {
     const state = new Map<string, string | undefined>();
     const logPath = path.join(logDir, 'busy-parent.log');
-    const log = await runRound(writer, dir, logPath, 0, { busyParentMs: BUSY_PARENT_MS });
+    const random = new SeededRandom(testSeed('engine crash safety, busy parent'));
+    const log = await runRound(writer, dir, logPath, 0, random, { busyParentMs: BUSY_PARENT_MS });
     expect(log.failure).toBeUndefined();
     expect(log.ready).toBe(true);
     expect(log.lines).toBeGreaterThan(UNREAD_STDOUT_LINES);

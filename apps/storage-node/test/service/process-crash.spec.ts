@@ -1,18 +1,24 @@
 // A storage node process under concurrent writes is killed with SIGKILL; after a restart on the
 // same data dir every write it acknowledged is there, with the value written, and nothing else.
+// The kill moments come from a printed seed; PAIRDB_TEST_SEED=<seed> replays them.
 import { dot, LWW, TestStorageClient, values } from '../support/storage-client';
 import { spawnNodeProcess } from '../support/node-process';
 import { removeDir, tempDir } from '../support/test-node';
+import { SeededRandom, testSeed } from '@pairdb/test-seed';
 
 const ROUNDS = 3;
 const WRITERS = 16;
 const MEMTABLE_BYTES = '256KiB';
+/** Each round writes for KILL_AFTER_MS_MIN plus up to KILL_WINDOW_MS before the kill. */
+const KILL_AFTER_MS_MIN = 300;
+const KILL_WINDOW_MS = 700;
 
 describe('storage node process killed with SIGKILL under concurrent writes', () => {
   const dir = tempDir('pairdb-crash-');
   afterAll(() => removeDir(dir));
 
   it(`keeps every acknowledged write across ${ROUNDS} kills (sync=always)`, async () => {
+    const random = new SeededRandom(testSeed('storage node process crash'));
     const acknowledged = new Map<string, string>();
     let counter = 1;
     for (let round = 0; round < ROUNDS; round++) {
@@ -40,7 +46,8 @@ describe('storage node process killed with SIGKILL under concurrent writes', () 
         }
       };
       const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 700));
+      const killAfterMs = KILL_AFTER_MS_MIN + random.next() * KILL_WINDOW_MS;
+      await new Promise((resolve) => setTimeout(resolve, killAfterMs));
       node.child.kill('SIGKILL');
       expect(await node.exited).toBe('SIGKILL');
       stop = true;

@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'test-seed',
+  rootDir: __dirname,
+};

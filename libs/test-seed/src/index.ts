@@ -1,0 +1,1 @@
+export { parseSeed, SeededRandom, TEST_SEED_ENV, testSeed } from './test-seed';
