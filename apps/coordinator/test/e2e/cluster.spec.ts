@@ -213,6 +213,12 @@ describe('a cluster of one coordinator and four storage-node processes', () => {
     } finally {
       direct.close();
     }
+    // The coordinator reconnects to the restarted node by itself (its channel backs off at most
+    // 5 s between attempts): ALL answers again, and the tests after this one start whole.
+    await eventually(async () => {
+      await cluster.client.read({ tenantId: 'app', key, consistency: 'all' });
+      return true;
+    });
   });
 
   it('read repair heals a replica made stale on purpose, from a read that found it behind', async () => {
