@@ -56,7 +56,7 @@ export function checkDoc(docPath: string, markdown: string, repo: RepoIndex): Do
 
   for (const { name, path } of references.pairs) {
     const files = filesNamedBy(path, repo);
-    if (files.length > 0 && !files.some((file) => repo.mentions(file, name.text))) {
+    if (files.length > 0 && !files.some((file) => repo.defines(file, name.text))) {
       report('name not in its file', name.line, `${name.text} in ${path.text}`);
     }
   }

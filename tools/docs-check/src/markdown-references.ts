@@ -14,7 +14,8 @@
 // The page pairs a name with a path in these shapes, and only these:
 //   `name` (`path`...       `name` in `path`       `name`, `path`
 //   `path`, `name` -> `name` -> ...   (a hop: the file, then the functions it runs in turn)
-// Names joined by " / " before the path all pair with it: `statusCodeOf` / `toGrpcError` (`...`).
+// Names joined by " / ", " or ", " and " or ", " before the path all pair with it:
+// `statusCodeOf` / `toGrpcError` (`...`), `encodeWriteRequest` or `encodeDeleteRequest` (`...`).
 
 export type SpanKind = 'repo-path' | 'short-path' | 'name' | 'prose';
 
@@ -49,12 +50,14 @@ export const REPO_ROOTS = ['apps', 'libs', 'proto', 'docs', 'migrations', 'tools
 const REPO_PATH = new RegExp(`^(${REPO_ROOTS.join('|')})/[\\w.\\-/]*(#[\\w-]+)?$`);
 /** Extensions of repository files a page names by their short path (not runtime files). */
 const SHORT_PATH = /^[\w.-]+(\/[\w.-]+)*\.(ts|mjs|proto|sql|yaml|md)$/;
+/** Files that are not in the repository but made at run time (`cluster.json`, `NNNNNN.log`). */
+const RUNTIME_FILE = /\.(json|log|sst)$/;
 const NAME = /^[A-Za-z][\w$]*(\.[A-Za-z_][\w$]*)*(\(\))?$/;
 
 export function kindOf(text: string): SpanKind {
   if (REPO_PATH.test(text)) return 'repo-path';
   if (SHORT_PATH.test(text)) return 'short-path';
-  if (NAME.test(text)) return 'name';
+  if (NAME.test(text) && !RUNTIME_FILE.test(text)) return 'name';
   return 'prose';
 }
 
@@ -112,6 +115,9 @@ function blocksOf(markdown: string): { blocks: Block[]; headings: string[] } {
   return { blocks, headings };
 }
 
+/** What joins names that share the path after them: `a` / `b`, `a` or `b`, `a`, `b` and `c`. */
+const NAME_JOINS = [' / ', ' or ', ' and ', ', '];
+
 function pairsOf(spans: readonly CodeSpan[], gaps: readonly string[]): NamePathPair[] {
   const pairs: NamePathPair[] = [];
   const isPath = (span: CodeSpan | undefined) =>
@@ -123,7 +129,7 @@ function pairsOf(spans: readonly CodeSpan[], gaps: readonly string[]): NamePathP
     if (span.kind === 'name' && isPath(next) && [' (', ' in ', ', '].includes(gapAfter!)) {
       for (let j = i; j >= 0 && spans[j]!.kind === 'name'; j--) {
         pairs.push({ name: spans[j]!, path: next! });
-        if (gaps[j] !== ' / ') break;
+        if (!NAME_JOINS.includes(gaps[j]!)) break;
       }
     }
     if (isPath(span) && next?.kind === 'name' && gapAfter === ', ') {

@@ -11,12 +11,18 @@ const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', 'gen', '.nx', 'coverage
 const SOURCE_FILE = /\.(ts|mjs|js|proto|sql|yaml|json)$/;
 
 export class RepoIndex {
-  /** Every file under the repository roots, relative to the repository, with `/`. */
+  /**
+   * The files at the top of the repository and every file under the repository roots, relative
+   * to the repository, with `/`.
+   */
   readonly files: readonly string[];
   private readonly texts = new Map<string, string>();
 
   constructor(readonly root: string) {
-    this.files = REPO_ROOTS.flatMap((top) => this.walk(top));
+    const topFiles = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+    this.files = [...topFiles, ...REPO_ROOTS.flatMap((top) => this.walk(top))];
   }
 
   /** Whether `path` (relative, `/`-separated; a trailing `/` means a folder) exists. */
@@ -41,6 +47,18 @@ export class RepoIndex {
   mentions(file: string, name: string): boolean {
     const text = this.textOf(file);
     return partsOfName(name).every((part) => wordPattern(part).test(text));
+  }
+
+  /**
+   * Whether `file` mentions every identifier of `name` and defines its last one: declares it
+   * (`class Engine`, `message QuorumFailure`, `function update`), or gives it a body, a value
+   * or a type (`put(`, `onCorruption:`, `TENANT_ID_LENGTH_MAX =`), not only as a member of
+   * something else (`keyValues.read(` does not define `read`).
+   */
+  defines(file: string, name: string): boolean {
+    if (!this.mentions(file, name)) return false;
+    const last = partsOfName(name).at(-1)!;
+    return definitionPattern(last).test(this.textOf(file));
   }
 
   /** The source files that mention `name` (see `mentions`). */
@@ -68,7 +86,18 @@ export class RepoIndex {
   }
 }
 
+function escaped(identifier: string): string {
+  return identifier.replace(/[$]/g, '\\$');
+}
+
 function wordPattern(identifier: string): RegExp {
-  const escaped = identifier.replace(/[$]/g, '\\$');
-  return new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`);
+  return new RegExp(`(?<![\\w$])${escaped(identifier)}(?![\\w$])`);
+}
+
+const DECLARING_WORDS =
+  'class|function|interface|type|const|let|enum|message|service|rpc|get|TABLE';
+
+function definitionPattern(identifier: string): RegExp {
+  const name = escaped(identifier);
+  return new RegExp(`(?<![\\w$.])${name}\\s*[(<{:=]|(?:${DECLARING_WORDS})\\s+${name}(?![\\w$])`);
 }
