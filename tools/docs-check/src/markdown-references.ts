@@ -16,6 +16,8 @@
 //   `path`, `name` -> `name` -> ...   (a hop: the file, then the functions it runs in turn)
 // Names joined by " / ", " or ", " and " or ", " before the path all pair with it:
 // `statusCodeOf` / `toGrpcError` (`...`), `encodeWriteRequest` or `encodeDeleteRequest` (`...`).
+// A name between two paths (`a.ts`, `name`, `b.ts`) pairs with both: write such a list another
+// way, or the check will hold the name to both files.
 
 export type SpanKind = 'repo-path' | 'short-path' | 'name' | 'prose';
 
