@@ -50,10 +50,9 @@ export class RepoIndex {
   }
 
   /**
-   * Whether `file` mentions every identifier of `name` and defines its last one: declares it
-   * (`class Engine`, `message QuorumFailure`, `function update`), or gives it a body, a value
-   * or a type (`put(`, `onCorruption:`, `TENANT_ID_LENGTH_MAX =`), not only as a member of
-   * something else (`keyValues.read(` does not define `read`).
+   * Whether `file` mentions every identifier of `name` and defines its last one (see
+   * `definitionPattern`): `Engine.put` is defined by engine.ts, not by a file that calls
+   * `engine.put(...)`.
    */
   defines(file: string, name: string): boolean {
     if (!this.mentions(file, name)) return false;
@@ -94,10 +93,27 @@ function wordPattern(identifier: string): RegExp {
   return new RegExp(`(?<![\\w$])${escaped(identifier)}(?![\\w$])`);
 }
 
+/** Words that declare the name after them, in TypeScript, protobuf and SQL. */
 const DECLARING_WORDS =
-  'class|function|interface|type|const|let|enum|message|service|rpc|get|TABLE';
+  'class|function|interface|type|const|let|var|enum|message|service|rpc|TABLE';
+/** Words that may stand before a member's name where it is defined. */
+const MODIFIERS = 'export|default|async|static|private|public|protected|readonly|override|get|set';
 
+/**
+ * A declaration (`class Till`, `function total`), or a line that starts with the name and gives
+ * it a body or a signature (`  ring(amount: number) {`, not a call statement ending in `;`) or a
+ * value or type (`  onCorruption: (error) =>`, `key_bytes_max: z.number()`). A call inside an
+ * expression (`throw total(`, `prices.total(`) is not a definition.
+ */
 function definitionPattern(identifier: string): RegExp {
   const name = escaped(identifier);
-  return new RegExp(`(?<![\\w$.])${name}\\s*[(<{:=]|(?:${DECLARING_WORDS})\\s+${name}(?![\\w$])`);
+  const lineStart = `^[ \\t]*(?:(?:${MODIFIERS})\\s+)*${name}`;
+  return new RegExp(
+    [
+      `(?:${DECLARING_WORDS})\\s+${name}(?![\\w$])`,
+      `${lineStart}\\s*[(<](?![^\\n]*;[ \\t]*$)`,
+      `${lineStart}\\s*[?!]?\\s*[:=]`,
+    ].join('|'),
+    'm',
+  );
 }

@@ -10,11 +10,16 @@ import { RepoIndex } from '../src/repo-index';
 const FILES: Record<string, string> = {
   'apps/shop/src/till.ts': [
     'export class Till {',
-    '  open(): void {}',
+    '  open(): void {',
+    "    audit('open');",
+    '  }',
     '  ring(amount: number): number { return prices.total(amount); }',
     '}',
   ].join('\n'),
-  'apps/shop/src/prices.ts': 'export function total(amount: number): number { return amount; }',
+  'apps/shop/src/prices.ts': [
+    'export function total(amount: number): number { return amount; }',
+    'export function audit(what: string): void {}',
+  ].join('\n'),
   'docs/other.md': '# Other page\n\n## Known heading\n',
 };
 
@@ -64,8 +69,9 @@ describe('checkDoc', () => {
   });
 
   it('reports a function paired with a file that only calls it', () => {
-    expect(problemsIn('`total` in `apps/shop/src/till.ts`.')).toEqual([
+    expect(problemsIn('`total` in `apps/shop/src/till.ts`; `audit` in `till.ts`.')).toEqual([
       '1 name not in its file: total in apps/shop/src/till.ts',
+      '1 name not in its file: audit in till.ts',
     ]);
   });
 
