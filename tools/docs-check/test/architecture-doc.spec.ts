@@ -1,7 +1,8 @@
 // docs/architecture.md tells a newcomer which file and function a request passes through; this
 // keeps it true. Every path it names exists, every anchor it cites is a heading, every name it
-// pairs with a file is in that file, and every other name is in some source file. When this
-// fails after a rename or a move, change the page (or the code) so they agree again.
+// pairs with a file is defined in that file, every other name is in some source file, and every
+// section a source comment cites is there. When this fails after a rename or a move, change the
+// page (or the code) so they agree again.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDoc, type Problem, type ProblemKind } from '../src/doc-problems';
@@ -48,5 +49,20 @@ describe(DOC, () => {
 
   it('links only to files that exist', () => {
     expect(problemsOf('broken link')).toEqual([]);
+  });
+
+  it('has every section that a source comment cites', () => {
+    const cited = repo.files
+      .filter((file) => /\.(ts|mjs|proto|sql|yaml)$/.test(file))
+      .flatMap((file) =>
+        [
+          ...readFileSync(join(ROOT, file), 'utf8').matchAll(/docs\/architecture\.md#([\w-]+)/g),
+        ].map((match) => ({ file, anchor: match[1]! })),
+      );
+    expect(cited.length).toBeGreaterThan(10);
+    const missing = cited
+      .filter(({ anchor }) => !references.anchors.has(anchor))
+      .map(({ file, anchor }) => `${file}: #${anchor}`);
+    expect(missing).toEqual([]);
   });
 });
