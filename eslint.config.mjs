@@ -30,6 +30,8 @@ export default [
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:storage'],
             },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
+            // Repository checks (tools/docs-check) read files; they may use shared libs only.
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },

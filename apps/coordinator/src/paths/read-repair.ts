@@ -1,7 +1,7 @@
 // Read repair (docs/architecture.md#the-read-path-and-read-repair): replicas that answered a read
-// with stale versions or none get the reconciled set written back, asynchronously, through a
-// bounded queue drained by a few workers. A full queue drops the repair and counts it (anti-entropy
-// heals what is dropped).
+// with stale versions or none, or whose stored copy was damaged, get the reconciled set written
+// back, asynchronously, through a bounded queue drained by a few workers. A full queue drops the
+// repair and counts it (the next read of the key queues it again).
 import type { VersionSet } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
 import {

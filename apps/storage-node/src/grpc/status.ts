@@ -38,8 +38,8 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [DeadlinePassedError, status.DEADLINE_EXCEEDED],
   [NotServingError, status.UNAVAILABLE],
   [EngineClosedError, status.UNAVAILABLE],
-  // Damaged stored bytes: the coordinator counts this replica as failed (corrupt) and answers
-  // from the others.
+  // Damaged stored bytes: the coordinator counts this replica as failed (damaged), answers
+  // from the others and queues a read repair that replaces the damaged copy.
   [CorruptionError, status.DATA_LOSS],
   [CorruptVersionsError, status.DATA_LOSS],
   // A stuck background error: this replica refuses writes until reopened, like a down one.

@@ -1,7 +1,7 @@
 // A stored version set that cannot be decoded: the bytes under one engine key are damaged (or
 // were written by something else). The error names what an operator needs to find and heal the
 // copy (node, tenant, key, engine key); the node answers DATA_LOSS, which the coordinator counts
-// as that replica's failure (corrupt) while the other replicas answer.
+// as that replica's failure (damaged) while the other replicas answer.
 
 export class CorruptVersionsError extends Error {
   constructor(
