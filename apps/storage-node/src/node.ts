@@ -102,8 +102,8 @@ export class StorageNode {
           if (replaced) metrics.corruptVersionsReplaced.inc();
           logger.error(
             {
-              ...(error instanceof CorruptionError
-                ? { file: error.file, offset: error.offset }
+              ...(error.cause instanceof CorruptionError
+                ? { file: error.cause.file, offset: error.cause.offset }
                 : {}),
               engineKey: engineKey.toString('hex'),
               ...describeDataKey(engineKey),

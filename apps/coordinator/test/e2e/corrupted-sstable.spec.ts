@@ -73,9 +73,12 @@ describe('one replica with a damaged SSTable data block, RF 3', () => {
     await cluster?.stop();
   });
 
-  it('the damaged node refuses to answer from the block: DATA_LOSS naming file and offset, logged and counted', async () => {
+  it('the damaged node refuses to answer from the block: DATA_LOSS naming node, tenant, key, file and offset, logged and counted', async () => {
     const refused = await failure(direct.read(TENANT, 'k0'));
     expect(status[refused.code]).toBe('DATA_LOSS');
+    expect(refused.details).toContain(
+      `key "k0" in tenant "${TENANT}" on node ${cluster.nodes[0]!.nodeId}`,
+    );
     expect(refused.details).toContain(sstable);
     expect(refused.details).toContain(`offset ${blockOffset}`);
     const logged = await damagedNode.waitForLog(

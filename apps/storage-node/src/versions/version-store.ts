@@ -2,8 +2,8 @@
 // (engine-keys.ts). Writes are read-modify-write under a per-key lock; every operation is
 // idempotent, so a coordinator may resend anything (retries, hints, repairs).
 //
-// A stored set that cannot be read because its bytes are damaged (CorruptionError) is reported
-// on every operation. Reads and client writes fail with it; a repair replaces it (see repair()).
+// A stored set that cannot be read because its bytes are damaged (a bad block or bytes that do
+// not decode: CorruptVersionsError, naming node, tenant and key) is reported on every operation. Reads and client writes fail with it; a repair replaces it (see repair()).
 import {
   applyBounds,
   collapseToWinner,
@@ -38,13 +38,6 @@ export interface VersionedWrite {
   readonly policy: ConflictPolicy;
 }
 
-/** The stored set of a key cannot be read: a bad block (CRC) or bytes that do not decode. */
-export type StoredDamage = CorruptionError | CorruptVersionsError;
-
-function isDamage(error: unknown): error is StoredDamage {
-  return error instanceof CorruptionError || error instanceof CorruptVersionsError;
-}
-
 /** What a replica was doing when it met a damaged stored set. */
 export type CorruptionOperation = 'read' | 'write' | 'repair';
 
@@ -56,7 +49,7 @@ export interface VersionStoreEvents {
    * when a repair wrote the incoming set over it.
    */
   onCorruption?(
-    error: StoredDamage,
+    error: CorruptVersionsError,
     engineKey: Buffer,
     operation: CorruptionOperation,
     replaced: boolean,
@@ -124,7 +117,7 @@ export class VersionStore {
       try {
         current = this.readEngineKey(engineKey);
       } catch (error) {
-        if (!isDamage(error)) throw error;
+        if (!(error instanceof CorruptVersionsError)) throw error;
         const stored = await this.store(engineKey, incoming, policy);
         this.events.onCorruption?.(error, engineKey, 'repair', true);
         return stored;
@@ -142,17 +135,24 @@ export class VersionStore {
     try {
       return run();
     } catch (error) {
-      if (isDamage(error)) this.events.onCorruption?.(error, engineKey, operation, false);
+      if (error instanceof CorruptVersionsError)
+        this.events.onCorruption?.(error, engineKey, operation, false);
       throw error;
     }
   }
 
   /**
-   * Throws CorruptionError when the engine finds the bytes damaged (CRC), CorruptVersionsError
-   * when they read back but do not decode.
+   * Throws CorruptVersionsError, naming node, tenant and key, when the engine finds the bytes
+   * damaged (CRC) or they read back but do not decode.
    */
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
-    const bytes = this.engine.get(engineKey);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = this.engine.get(engineKey);
+    } catch (error) {
+      if (error instanceof CorruptionError) throw this.damaged(engineKey, error);
+      throw error;
+    }
     if (!bytes) return undefined;
     try {
       return decodeVersionSet(bytes);
@@ -160,9 +160,13 @@ export class VersionStore {
       const undecodable =
         error instanceof VersionSetDecodeError || error instanceof VersionArgumentError;
       if (!undecodable) throw error;
-      const { tenantId, key } = decodeDataKey(engineKey);
-      throw new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, error);
+      throw this.damaged(engineKey, error);
     }
+  }
+
+  private damaged(engineKey: Buffer, cause: Error): CorruptVersionsError {
+    const { tenantId, key } = decodeDataKey(engineKey);
+    return new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, cause);
   }
 
   private async store(
