@@ -16,6 +16,19 @@ import { Coordinator } from '../../src/coordinator';
 const STORAGE_MAIN = path.resolve(__dirname, '../../../storage-node/src/main.ts');
 const START_TIMEOUT_MS = 30_000;
 
+/** The bytes of a value as text (values in these tests are UTF-8). */
+export const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
+
+/** The error a call failed with; fails the test if the call succeeded. */
+export async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
 export class StorageProcess {
   child: ChildProcess | undefined;
   exited: Promise<unknown> = Promise.resolve();
@@ -26,19 +39,30 @@ export class StorageProcess {
     readonly dataDir: string,
   ) {}
 
+  /** The address it listens on; the harness's nodes are on loopback. */
+  get host(): string {
+    return '127.0.0.1';
+  }
+
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
+  }
+
+  /** How the node's process is started: the storage-node sources through swc. */
+  protected command(): [string, string[]] {
+    return [process.execPath, ['--require', '@swc-node/register', STORAGE_MAIN]];
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--require', '@swc-node/register', STORAGE_MAIN], {
+    const [command, args] = this.command();
+    const child = spawn(command, args, {
       env: {
         ...process.env,
         PAIRDB_NODE_ID: this.nodeId,
         PAIRDB_DATA_DIR: this.dataDir,
-        PAIRDB_SERVER_HOST: '127.0.0.1',
+        PAIRDB_SERVER_HOST: this.host,
         PAIRDB_SERVER_PORT: String(this.port),
-        PAIRDB_HTTP_HOST: '127.0.0.1',
+        PAIRDB_HTTP_HOST: this.host,
         PAIRDB_HTTP_PORT: '0',
         PAIRDB_LOGGING_FORMAT: 'json',
         PAIRDB_STORAGE_DISK_FREE_BYTES_MIN: '0',
@@ -52,7 +76,7 @@ export class StorageProcess {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.nodeId} did not start: ${stderr}`)),
+        () => reject(new Error(`${this.nodeId} did not start on ${this.address}: ${stderr}`)),
         START_TIMEOUT_MS,
       );
       void this.exited.then(() => reject(new Error(`${this.nodeId} exited: ${stderr}`)));

@@ -1,23 +1,12 @@
 // End to end: an in-process coordinator over four real storage-node processes.
 import { spawnSync } from 'node:child_process';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { checkHealth, COORDINATOR_SERVICE_NAME, listServices } from '@pairdb/proto';
-import { startCluster, StorageClient, type Cluster } from './cluster-harness';
+import { startCluster, StorageClient, type Cluster, failure, text } from './cluster-harness';
 import { PublicProtoClient, type Fields } from './public-proto-client';
 
 jest.setTimeout(120_000);
-
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,8 +2,8 @@
 // from the others, the damaged node names the file and offset in its log and counts it in
 // storage_corruption_errors_total, and read repair replaces the damaged version so the node
 // answers the right value again.
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { startCluster, StorageClient, type Cluster } from './cluster-harness';
+import { status } from '@grpc/grpc-js';
+import { startCluster, StorageClient, type Cluster, failure, text } from './cluster-harness';
 import { ServiceProcess, storageNodeEnv, waitFor } from './service-process';
 import { dataBlocks, flipByteIn, sstableFiles } from './sstable-damage';
 
@@ -13,17 +13,6 @@ const TENANT = 'damaged';
 /** Few and small: they all fit in the one data block that gets damaged. */
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
 const valueOf = (key: string) => `value-of-${key}`;
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 function metricValue(page: string, pattern: RegExp): number {
   const match = pattern.exec(page);
   return match ? Number(match[1]) : 0;

@@ -3,8 +3,8 @@
 // RESOURCE_EXHAUSTED, and the coordinator answers the client the same, while reads of the keys
 // written before go on.
 import { statfsSync } from 'node:fs';
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { startCluster, StorageClient, type Cluster } from './cluster-harness';
+import { status } from '@grpc/grpc-js';
+import { startCluster, StorageClient, type Cluster, failure, text } from './cluster-harness';
 import { ServiceProcess, storageNodeEnv } from './service-process';
 
 jest.setTimeout(180_000);
@@ -12,17 +12,6 @@ jest.setTimeout(180_000);
 /** How far above the free space the floor is set: no test run frees a tebibyte meanwhile. */
 const FLOOR_ABOVE_FREE_BYTES = 2 ** 40;
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
-
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('storage nodes below their free-space floor, through the coordinator', () => {
   let cluster: Cluster;

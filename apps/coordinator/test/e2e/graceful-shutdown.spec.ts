@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
 import { freePort } from '@pairdb/test-ports';
-import { CoordinatorClient, StorageClient } from './cluster-harness';
+import { CoordinatorClient, StorageClient, text } from './cluster-harness';
 import { coordinatorEnv, ServiceProcess, storageNodeEnv, waitFor } from './service-process';
 
 jest.setTimeout(300_000);
@@ -22,7 +22,6 @@ const SCAN_KEYS = 300;
 const SCAN_VALUE_BYTES = 8 * 1024;
 const BATCH = 40;
 
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 const readyzStatus = async (port: number) =>
   (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
 

@@ -4,10 +4,10 @@
 //
 // Needs root and iproute2. CI (CI set) must run it and fails when either is missing; elsewhere it
 // is skipped with the reason printed.
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
-import { StorageClient } from './cluster-harness';
+import { StorageClient, failure, text } from './cluster-harness';
 import { missingNamespacePrerequisites } from './network-namespace';
 import { PartitionCluster } from './partition-cluster';
 import { QuorumWriteLoad, type LoadedWrite } from './quorum-write-load';
@@ -50,17 +50,6 @@ if (missing.length > 0 && !mustRun) {
   console.warn(`partition.spec.ts skipped: the network-partition test needs ${missing.join(', ')}`);
 }
 const describeWhenRunnable = missing.length > 0 && !mustRun ? describe.skip : describe;
-
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Polls `check` until it returns nothing; throws what it last returned once `timeoutMs` passed. */
 async function waitFor(check: () => Promise<string | undefined>, timeoutMs: number): Promise<void> {

@@ -2,18 +2,8 @@
 // ALL write with one storage node stopped (SIGSTOP) fails UNAVAILABLE, and the google.rpc.Status
 // in `grpc-status-details-bin`, decoded from the .proto files alone, holds a QuorumFailure with
 // achieved 2, required 3 and the stopped node's failure; the message stays the one for people.
-import type { ServiceError } from '@grpc/grpc-js';
-import { startCluster, type Cluster } from './cluster-harness';
+import { startCluster, type Cluster, failure } from './cluster-harness';
 import { decodeStatusDetails, PublicProtoClient } from './public-proto-client';
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('quorum failure details through the public proto', () => {
   let cluster: Cluster;

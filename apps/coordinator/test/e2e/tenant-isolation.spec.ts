@@ -1,20 +1,9 @@
 // Tenant isolation end to end: the same key name in two tenants is two unrelated keys, on the
 // coordinator's answers and in every storage node's own store.
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { startCluster, StorageClient, type Cluster } from './cluster-harness';
+import { status } from '@grpc/grpc-js';
+import { startCluster, StorageClient, type Cluster, failure, text } from './cluster-harness';
 
 jest.setTimeout(120_000);
-
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('tenant isolation through the coordinator, over three storage-node processes', () => {
   let cluster: Cluster;

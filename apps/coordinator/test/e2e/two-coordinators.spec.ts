@@ -9,7 +9,13 @@ import {
   type RunningService,
 } from '../support/test-services';
 import { createTestDatabase, type TestDatabase } from '../metadata/postgres-test-database';
-import { CoordinatorClient, startCluster, StorageClient, type Cluster } from './cluster-harness';
+import {
+  CoordinatorClient,
+  startCluster,
+  StorageClient,
+  type Cluster,
+  text,
+} from './cluster-harness';
 
 jest.setTimeout(180_000);
 
@@ -18,8 +24,6 @@ const KEY_COUNT = 20;
 const KEYS = Array.from({ length: KEY_COUNT }, (_, index) => `race-${index}`);
 const FIRST_ID = 'coord-e2e';
 const SECOND_ID = 'coord-two';
-
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
 const plan = planService(POSTGRES_SERVICE);
 
