@@ -63,6 +63,8 @@ export function prepareWrite(write: ReplicaWrite): PreparedOperation {
     conflictPolicy: conflictPolicyToWire(write.policy),
     hintFor: write.hintFor && { nodeId: write.hintFor.nodeId, address: write.hintFor.address },
     replyClockOnly: true,
+    // Not sent yet: the hand-written encoders leave ring_version out (0, the proto3 default).
+    ringVersion: 0n,
   };
   if (write.value === undefined) return { kind: 'delete', bytes: encodeDeleteRequest(fields) };
   const value = Buffer.from(write.value.buffer, write.value.byteOffset, write.value.byteLength);
@@ -70,7 +72,7 @@ export function prepareWrite(write: ReplicaWrite): PreparedOperation {
 }
 
 export function prepareRead(tenantId: string, key: string): PreparedOperation {
-  return { kind: 'read', bytes: storageV1.ReadRequest.encode({ tenantId, key }).finish() };
+  return { kind: 'read', bytes: storageV1.ReadRequest.encode({ tenantId, key, ringVersion: 0n }).finish() };
 }
 
 /** Merges `versions` into the replica's set (DVVSet sync). */
@@ -86,6 +88,8 @@ export function prepareRepair(
     versions: versionSetToWire(versions),
     conflictPolicy: conflictPolicyToWire(policy),
     hintFor: undefined,
+    ringVersion: 0n,
+    fence: undefined,
   };
   return { kind: 'repair', bytes: storageV1.RepairRequest.encode(request).finish() };
 }
