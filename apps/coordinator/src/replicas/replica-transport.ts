@@ -72,7 +72,10 @@ export function prepareWrite(write: ReplicaWrite): PreparedOperation {
 }
 
 export function prepareRead(tenantId: string, key: string): PreparedOperation {
-  return { kind: 'read', bytes: storageV1.ReadRequest.encode({ tenantId, key, ringVersion: 0n }).finish() };
+  return {
+    kind: 'read',
+    bytes: storageV1.ReadRequest.encode({ tenantId, key, ringVersion: 0n }).finish(),
+  };
 }
 
 /** Merges `versions` into the replica's set (DVVSet sync). */
