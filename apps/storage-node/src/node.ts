@@ -130,7 +130,7 @@ export class StorageNode {
       { keyBytesMax: config.limits.key_bytes_max, valueBytesMax: config.limits.value_bytes_max },
       { onHintStored: () => metrics.hintsStored.inc() },
     );
-    const hintSender = new GrpcHintSender();
+    const hintSender = new GrpcHintSender(() => fence.minRingVersion);
     const hintDelivery = new HintDelivery({
       store: hints,
       sender: hintSender,

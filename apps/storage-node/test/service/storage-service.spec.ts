@@ -272,6 +272,7 @@ describe('storage node service over gRPC', () => {
             conflictPolicy: LWW,
             hintFor: undefined,
             replyClockOnly: false,
+            ringVersion: 0n,
           },
         },
       },
@@ -289,15 +290,20 @@ describe('storage node service over gRPC', () => {
             conflictPolicy: LWW,
             hintFor: undefined,
             replyClockOnly: true,
+            ringVersion: 0n,
           },
         },
       },
       {
         id: 3,
         timeoutMs: 0,
-        operation: { $case: 'read', value: { tenantId: 'tx', key: 'missing' } },
+        operation: { $case: 'read', value: { tenantId: 'tx', key: 'missing', ringVersion: 0n } },
       },
-      { id: 4, timeoutMs: 0, operation: { $case: 'read', value: { tenantId: '', key: 'x' } } },
+      {
+        id: 4,
+        timeoutMs: 0,
+        operation: { $case: 'read', value: { tenantId: '', key: 'x', ringVersion: 0n } },
+      },
     ]);
     const first = results.get(1)?.outcome;
     expect(first?.$case === 'write' && values(first.value.versions)).toEqual(['1']);
@@ -566,6 +572,7 @@ describe('storage node under a write stall', () => {
               conflictPolicy: LWW,
               hintFor: undefined,
               replyClockOnly: true,
+              ringVersion: 0n,
             },
           },
         })),
