@@ -400,7 +400,9 @@ async function handleScan(
     if (page.length > 0) call.write({ entries: page });
     call.end();
   } catch (error) {
-    call.destroy(toGrpcError(error) as unknown as Error);
+    // grpc-js sends a stream's error status from its 'error' event; destroy() would end the
+    // stream without any status, leaving the caller waiting.
+    call.emit('error', toGrpcError(error));
   } finally {
     snapshot?.release();
   }

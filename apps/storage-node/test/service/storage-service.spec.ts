@@ -391,6 +391,14 @@ describe('storage node service over gRPC', () => {
     );
   });
 
+  it('answers a bad ScanRange with INVALID_ARGUMENT on the stream instead of leaving it open', async () => {
+    const error = await grpcError(
+      client.scanRange({ range: { start: 0n, end: 0n }, tenantId: 'scan', pageSize: 1_000_000 }),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/page_size is above 4096/);
+  });
+
   it('gives equal range digests for equal data and a different bucket after a divergent write', async () => {
     const other = await startTestNode({ nodeId: 'node-b' });
     const otherClient = new TestStorageClient(`127.0.0.1:${other.grpcPort}`);
