@@ -327,3 +327,53 @@ describe('DropRange over gRPC', () => {
     expect(await keysOf('kept')).toEqual([...KEYS].sort());
   });
 });
+
+describe('hint delivery under the fence', () => {
+  async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`condition not met within ${timeoutMs} ms`);
+  }
+
+  it('a hint carries the stand-in node minimum: refused by an owner raised past it, delivered once the stand-in is raised too', async () => {
+    const dirs = [tempDir('pairdb-hint-owner-'), tempDir('pairdb-hint-standin-')];
+    const owner = await startTestNode({ nodeId: 'owner', dataDir: dirs[0] });
+    const standIn = await startTestNode({ nodeId: 'stand-in', dataDir: dirs[1] });
+    const ownerClient = new TestStorageClient(`127.0.0.1:${owner.grpcPort}`);
+    const standInClient = new TestStorageClient(`127.0.0.1:${standIn.grpcPort}`);
+    const refusedByOwner = async () => {
+      const page = await (await fetch(`http://127.0.0.1:${owner.httpPort}/metrics`)).text();
+      const line = page
+        .split('\n')
+        .find((l) => l.startsWith('storage_requests_fenced_total{reason="stale_ring_version"}'));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    try {
+      await ownerClient.raiseRingVersion({ ringVersion: 5n });
+      await standInClient.write({
+        tenantId: 'h',
+        key: 'hinted',
+        value: Buffer.from('for-owner'),
+        dot: dot('c', 1),
+        hintFor: { nodeId: 'owner', address: `127.0.0.1:${owner.grpcPort}` },
+      });
+      await eventually(async () => (await refusedByOwner()) > 0);
+      expect((await standInClient.healthCheck()).hintsPending).toBe(1n);
+      expect((await ownerClient.read('h', 'hinted', 5n)).found).toBe(false);
+
+      await standInClient.raiseRingVersion({ ringVersion: 5n });
+      await eventually(async () => (await ownerClient.read('h', 'hinted', 5n)).found);
+      expect(values((await ownerClient.read('h', 'hinted', 5n)).versions)).toEqual(['for-owner']);
+      await eventually(async () => (await standInClient.healthCheck()).hintsPending === 0n);
+    } finally {
+      ownerClient.close();
+      standInClient.close();
+      await owner.stop();
+      await standIn.stop();
+      for (const dir of dirs) removeDir(dir);
+    }
+  });
+});
