@@ -30,6 +30,8 @@ import { ReadPath } from './paths/read-path';
 import { ReadRepairQueue } from './paths/read-repair';
 import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
+import { followRingVersions } from './membership/ring-version-taking';
+import { RequestsInFlight } from './routing/requests-in-flight';
 import { RingRouter } from './routing/ring-router';
 import { TenantCache } from './tenants/tenant-cache';
 
@@ -108,6 +110,8 @@ export class Coordinator {
     await router.start();
     const transport = new StreamingReplicaTransport();
     const health = new NodeHealth();
+    const inFlight = new RequestsInFlight();
+    const reloadRing = () => router.refresh();
     const holder: { repairs?: ReadRepairQueue } = {};
     const metrics = new CoordinatorMetrics({
       ringNodes: () => router.size,
@@ -119,6 +123,7 @@ export class Coordinator {
       timeoutMs: config.consistency.write_timeout,
       queueMax: config.repair.queue_max,
       workers: config.repair.workers,
+      inFlight,
       events: {
         onTriggered: () => metrics.repairsTriggered.inc(),
         onDone: () => metrics.repairsDone.inc(),
@@ -141,6 +146,14 @@ export class Coordinator {
         onMiss: () => metrics.cacheMisses.inc({ cache_type: 'tenant' }),
       },
     );
+    followRingVersions({
+      router,
+      inFlight,
+      repairs,
+      tenants,
+      recordTaken: async () => undefined,
+      logger,
+    });
     const writes = new WritePath({
       actor: config.server.node_id,
       clock: new HybridLogicalClock(config.server.node_id),
@@ -148,6 +161,8 @@ export class Coordinator {
       transport,
       health,
       timeoutMs: config.consistency.write_timeout,
+      inFlight,
+      reloadRing,
       events: {
         onHintSent: () => metrics.hintsSent.inc(),
         onHintFailed: (owner, error) => {
@@ -166,6 +181,8 @@ export class Coordinator {
       health,
       repairs,
       timeoutMs: config.consistency.read_timeout,
+      inFlight,
+      reloadRing,
       onQuorumFailure: () => metrics.quorumFailures.inc(),
     });
     const keyValues = new KeyValueService({

@@ -57,6 +57,8 @@ const REPLICA_FAILURE_CODES: Record<ReplicaFailureKind, keyof typeof status> = {
   overloaded: 'RESOURCE_EXHAUSTED',
   refused: 'INVALID_ARGUMENT',
   damaged: 'DATA_LOSS',
+  // The replica refused a stale ring version; the coordinator already reloaded and retried.
+  fenced: 'ABORTED',
   // The replica answered something the coordinator could not read: a bug on one side.
   corrupt: 'INTERNAL',
   missing: 'UNAVAILABLE',

@@ -28,7 +28,7 @@ export const CONFLICT_RESOLUTIONS: readonly ConflictResolution[] = ['lww', 'sibl
 export type NodeStatus = 'joining' | 'active' | 'draining' | 'inactive';
 export const NODE_STATUSES: readonly NodeStatus[] = ['joining', 'active', 'draining', 'inactive'];
 
-export type MigrationType = 'node_addition' | 'node_deletion';
+export type MigrationType = 'node_addition' | 'node_deletion' | 'replication_factor_change';
 export const MIGRATION_TYPES: readonly MigrationType[] = ['node_addition', 'node_deletion'];
 
 export type MigrationStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';

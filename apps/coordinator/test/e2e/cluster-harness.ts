@@ -163,7 +163,7 @@ export class StorageClient {
     this.raw = new storageV1.StorageServiceClient(address, credentials.createInsecure());
   }
   read(tenantId: string, key: string) {
-    return unary(this.raw.read.bind(this.raw), { tenantId, key });
+    return unary(this.raw.read.bind(this.raw), { tenantId, key, ringVersion: 0n });
   }
   write(r: Partial<storageV1.WriteRequest>) {
     return unary(this.raw.write.bind(this.raw), storageV1.WriteRequest.fromPartial(r));

@@ -197,7 +197,7 @@ function readDirect(address: string, key: string, deadlineMs: number): Promise<u
   const storage = new StorageClient(address);
   return new Promise((resolve, reject) =>
     storage.raw.read(
-      { tenantId: TENANT, key },
+      { tenantId: TENANT, key, ringVersion: 0n },
       new Metadata(),
       { deadline: Date.now() + deadlineMs },
       (error, reply) => (error ? reject(error) : resolve(reply)),
