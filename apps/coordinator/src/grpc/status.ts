@@ -7,7 +7,7 @@ import {
   packQuorumFailure,
   type StatusDetail,
 } from '@pairdb/wire-contract';
-import { RemovalRefusedError } from '../admin-service';
+import { UnreachableNodeRemovalError } from '../admin-service';
 import {
   KeyNotFoundError,
   NoStorageNodesError,
@@ -47,7 +47,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [MetadataUnavailableError, status.UNAVAILABLE],
   [IdempotencyUnavailableError, status.UNAVAILABLE],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
-  [RemovalRefusedError, status.FAILED_PRECONDITION],
+  [UnreachableNodeRemovalError, status.FAILED_PRECONDITION],
 ];
 
 /** Each kind of replica failure as the gRPC code name a client reads in QuorumFailure. */

@@ -92,6 +92,7 @@ export function prepareRepair(
     conflictPolicy: conflictPolicyToWire(policy),
     hintFor: undefined,
     ringVersion: BigInt(ringVersion),
+    fence: undefined,
   };
   return { kind: 'repair', bytes: storageV1.RepairRequest.encode(request).finish() };
 }

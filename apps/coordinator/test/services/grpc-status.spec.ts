@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { InvalidFieldError } from '@pairdb/wire-contract';
-import { RemovalRefusedError } from '../../src/admin-service';
+import { UnreachableNodeRemovalError } from '../../src/admin-service';
 import {
   InvalidArgumentError,
   KeyNotFoundError,
@@ -30,7 +30,7 @@ describe('coordinator errors to gRPC status (docs/architecture.md#errors)', () =
     [new OverloadedQuorumError('write', 1, 2, []), status.RESOURCE_EXHAUSTED],
     [new MetadataUnavailableError('down'), status.UNAVAILABLE],
     [new TooLargeError('value', 2, 1), status.RESOURCE_EXHAUSTED],
-    [new RemovalRefusedError('n', 2, 3), status.FAILED_PRECONDITION],
+    [new UnreachableNodeRemovalError('n', 't'), status.FAILED_PRECONDITION],
     [new Error('a bug'), status.INTERNAL],
   ])('%s -> %s', (error, code) => {
     expect(statusCodeOf(error)).toBe(code);
