@@ -30,6 +30,9 @@ import { ReadPath } from './paths/read-path';
 import { ReadRepairQueue } from './paths/read-repair';
 import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
+import { StorageAdminClient } from './grpc/storage-admin-client';
+import { MigrationDriver } from './membership/migration-driver';
+import { MigrationMetrics } from './membership/migration-metrics';
 import { followRingVersions } from './membership/ring-version-taking';
 import { RequestsInFlight } from './routing/requests-in-flight';
 import { RingRouter } from './routing/ring-router';
@@ -201,11 +204,20 @@ export class Coordinator {
       ringSize: () => router.size,
       events: { onConflict: () => metrics.conflictsDetected.inc() },
     });
+    const storageAdmin = new StorageAdminClient(config.consistency.write_timeout);
     const admin = new AdminService(
       metadata,
       tenants,
       () => router.refresh(),
+      (node) => storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
       config.hash_ring.virtual_nodes,
+    );
+    const driver = new MigrationDriver(
+      metadata,
+      storageAdmin,
+      new MigrationMetrics(metrics.registry),
+      logger,
+      { instanceId: INSTANCE_ID },
     );
     const lifecycle = { draining: false };
     const http = await Coordinator.startHttp(

@@ -144,6 +144,16 @@ export class StorageAdminClient {
     return { keysDropped: Number(reply.keysDropped), lastKey: reply.lastKey, done: reply.done };
   }
 
+  /** Whether the node answers a health check within the timeout. */
+  async reachable(node: ReplicaNode): Promise<boolean> {
+    try {
+      await this.unary(node, 'healthCheck', {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
@@ -181,6 +191,7 @@ export class StorageAdminClient {
 }
 
 interface UnaryReplies {
+  healthCheck: storageV1.HealthCheckResponse;
   rangeDigest: storageV1.RangeDigestResponse;
   repair: storageV1.RepairResponse;
   raiseRingVersion: storageV1.RaiseRingVersionResponse;

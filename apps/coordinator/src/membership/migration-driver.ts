@@ -151,6 +151,8 @@ class MigrationRun {
   private readonly store: MigrationStore;
   private readonly storage: StorageAdminClient;
   private readonly metrics: MigrationMetrics;
+  /** Ranges a forced removal could not rebuild (no surviving replica), for the status. */
+  private readonly lost: string[] = [];
   private progress = { keysMigrated: 0, bytesMigrated: 0, rangesDone: 0, rangesTotal: 0, totalKeys: 0 };
 
   constructor(
@@ -179,7 +181,11 @@ class MigrationRun {
         case 'data_copy': {
           const failure = await this.copyAndVerify(view);
           if (failure) await this.rollBack(view, failure);
-          else await this.advance(phase, { phase: 'cutover' });
+          else
+            await this.advance(phase, {
+              phase: 'cutover',
+              ...(this.lost.length > 0 && { lostRanges: this.lost.join('; ') }),
+            });
           break;
         }
         case 'cutover':
@@ -250,7 +256,12 @@ class MigrationRun {
 
   private async advance(
     expectedPhase: MigrationPhase,
-    step: { phase?: MigrationPhase; status?: 'completed' | 'rolled_back'; errorMessage?: string },
+    step: {
+      phase?: MigrationPhase;
+      status?: 'completed' | 'rolled_back';
+      errorMessage?: string;
+      lostRanges?: string;
+    },
   ): Promise<void> {
     this.checkHalted();
     const { migration } = await this.store.advanceMigration(
@@ -318,14 +329,20 @@ class MigrationRun {
         index++;
       } catch (error) {
         if (error instanceof DriverDeposedError) throw error;
-        if (isUnreachable(error) && sources === task.sources && source !== task.destination) {
-          const destinationDown = (error as ReplicaFailure).nodeId === task.destination.nodeId;
-          if (!destinationDown && task.fallbackSources.length > 0) {
-            this.log.warn({ source: source.nodeId }, 'copy source down; merging from the other replicas');
-            sources = task.fallbackSources;
-            index = 0;
-            continue;
-          }
+        const sourceDown =
+          isUnreachable(error) && (error as ReplicaFailure).nodeId !== task.destination.nodeId;
+        if (sourceDown && sources === task.sources && task.fallbackSources.length > 0) {
+          this.log.warn({ source: source.nodeId }, 'copy source down; merging from the other replicas');
+          sources = task.fallbackSources;
+          index = 0;
+          continue;
+        }
+        const noneLeft = sources !== task.sources || task.fallbackSources.length === 0;
+        if (sourceDown && noneLeft && this.migration.force) {
+          // Rule 8: a forced removal names what it could not rebuild, and goes on.
+          this.lost.push(`tenant ${task.tenantId} (${task.range.start}, ${task.range.end}] from ${source.nodeId}`);
+          this.log.error({ tenantId: task.tenantId, source: source.nodeId }, 'range lost: no surviving replica');
+          return;
         }
         this.log.warn(
           { tenantId: task.tenantId, source: source.nodeId, destination: task.destination.nodeId, err: (error as Error).message },

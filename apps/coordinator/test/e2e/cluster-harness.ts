@@ -150,6 +150,24 @@ export class CoordinatorClient {
       coordinatorV1.AddStorageNodeRequest.fromPartial(r),
     );
   }
+  removeNode(r: Partial<coordinatorV1.RemoveStorageNodeRequest>) {
+    return unary(
+      this.raw.removeStorageNode.bind(this.raw),
+      coordinatorV1.RemoveStorageNodeRequest.fromPartial(r),
+    );
+  }
+  updateReplicationFactor(r: Partial<coordinatorV1.UpdateReplicationFactorRequest>) {
+    return unary(
+      this.raw.updateReplicationFactor.bind(this.raw),
+      coordinatorV1.UpdateReplicationFactorRequest.fromPartial(r),
+    );
+  }
+  migration(migrationId: string) {
+    return unary(this.raw.getMigrationStatus.bind(this.raw), { migrationId });
+  }
+  listNodes() {
+    return unary(this.raw.listStorageNodes.bind(this.raw), {});
+  }
   close(): void {
     this.raw.close();
   }
