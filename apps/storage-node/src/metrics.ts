@@ -25,6 +25,7 @@ export class StorageMetrics {
   readonly siblingCapCollapses: Counter;
   readonly corruptionErrors: Counter<'operation'>;
   readonly corruptVersionsReplaced: Counter;
+  readonly requestsFenced: Counter<'reason'>;
 
   constructor(source: EngineSource) {
     const registers = [this.registry];
@@ -71,6 +72,12 @@ export class StorageMetrics {
     this.corruptVersionsReplaced = new Counter({
       name: 'storage_corrupt_versions_replaced_total',
       help: 'Damaged stored versions replaced by the set a repair brought',
+      registers,
+    });
+    this.requestsFenced = new Counter({
+      name: 'storage_requests_fenced_total',
+      help: 'Requests refused by the fence: a stale ring version or a stale migration driver epoch',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({

@@ -17,6 +17,7 @@ import {
 } from '@pairdb/service-runtime';
 import type { StorageNodeConfig } from './config';
 import { CorruptionError, Engine } from './engine';
+import { NodeFence } from './fencing/node-fence';
 import { createStorageHandlers } from './grpc/storage-handlers';
 import { GrpcHintSender } from './grpc/hint-sender';
 import { OpenExchanges } from './grpc/open-exchanges';
@@ -88,6 +89,10 @@ export class StorageNode {
       freeDiskBytes: disk,
       hintsPending: () => hints.pending,
     });
+    // A damaged fence file stops the start here (CorruptFenceFileError names the file).
+    const fence = NodeFence.open(config.storage.data_dir, {
+      onRefused: (reason) => metrics.requestsFenced.inc({ reason }),
+    });
     const versions = new VersionStore(
       config.server.node_id,
       engine,
@@ -125,7 +130,7 @@ export class StorageNode {
       { keyBytesMax: config.limits.key_bytes_max, valueBytesMax: config.limits.value_bytes_max },
       { onHintStored: () => metrics.hintsStored.inc() },
     );
-    const hintSender = new GrpcHintSender();
+    const hintSender = new GrpcHintSender(() => fence.minRingVersion);
     const hintDelivery = new HintDelivery({
       store: hints,
       sender: hintSender,
@@ -161,6 +166,8 @@ export class StorageNode {
         implementation: createStorageHandlers({
           replica,
           engine,
+          versions,
+          fence,
           metrics,
           isServing: () => self.node?.serving ?? false,
           freeDiskBytes: disk,
@@ -189,6 +196,7 @@ export class StorageNode {
     logger.info(
       {
         nodeId: config.server.node_id,
+        minRingVersion: fence.minRingVersion.toString(),
         grpcPort,
         httpPort: http.port,
         dataDir: config.storage.data_dir,

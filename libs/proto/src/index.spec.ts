@@ -25,7 +25,7 @@ describe('generated protocol', () => {
       timeoutMs: 250,
       operation: {
         $case: 'read',
-        value: { tenantId: 't1', key: 'k1' },
+        value: { tenantId: 't1', key: 'k1', ringVersion: 0n },
       },
     };
     const decoded = storageV1.ExchangeItem.decode(storageV1.ExchangeItem.encode(item).finish());

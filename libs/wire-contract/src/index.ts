@@ -1,7 +1,8 @@
 // @pairdb/wire-contract: what the coordinator, the storage nodes and the client agree on at
 // their wire edges, in one place so no copy can drift: version sets and conflict policies in
 // the storage protocol, the tenant id rule, how an error becomes a gRPC status with structured
-// details, and the quorum failure those details carry.
+// details, the quorum failure those details carry, and what a storage node's fencing refusals
+// mean.
 export { InvalidFieldError } from './invalid-field-error';
 export { TENANT_ID_LENGTH_MAX, validateTenantId } from './tenant-id';
 export {
@@ -29,3 +30,8 @@ export {
   type QuorumFailureDetails,
   type ReplicaFailureDetails,
 } from './quorum-failure-details';
+export {
+  isStaleRingVersionRefusal,
+  STALE_MIGRATION_EPOCH_CODE,
+  STALE_RING_VERSION_CODE,
+} from './storage-refusals';

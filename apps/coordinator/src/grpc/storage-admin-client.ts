@@ -41,7 +41,7 @@ export interface RangeDigest {
 /** Entries per scan message: about 1 MiB of 1 KiB values. */
 export const SCAN_PAGE_ENTRIES = 1_000;
 /** Keys a node removes per DropRange call. */
-export const DROP_RANGE_KEYS_PER_CALL = 5_000;
+export const DROP_RANGE_KEYS_PER_CALL = 2_000;
 /** Buckets a range digest is split into. */
 export const DIGEST_BUCKETS = 64;
 

@@ -1,6 +1,7 @@
 // Public entry of the storage engine: the node service imports only from here.
 export { Engine, KEY_BYTES_MAX, VALUE_BYTES_MAX } from './engine';
 export type { BatchOp, EngineStats, IterateRange, LevelStats, Snapshot } from './engine';
+export { crc32 } from './crc32';
 export { ENGINE_DEFAULTS } from './engine-options';
 export type { EngineLogger, EngineOptions } from './engine-options';
 export type { SyncPolicy } from './commit-log';

@@ -1,6 +1,7 @@
 // Storage-protocol fields the node alone reads. Version sets, version vectors, dots and
 // conflict policies convert in @pairdb/wire-contract, the same code the coordinator uses.
 import type { storageV1 } from '@pairdb/proto';
+import type { FencedRequest, MigrationFence } from '../fencing/node-fence';
 import type { HintTarget } from '../hints/hint-store';
 import { InvalidRequestError } from '../versions/validation';
 
@@ -13,4 +14,24 @@ export function hintTargetFromWire(
   if (target.address === '')
     throw new InvalidRequestError('hint_for.address', target.address, 'is required');
   return { nodeId: target.nodeId, address: target.address };
+}
+
+/** A request's fence as the node reads it; NodeFence validates the migration id. */
+export function migrationFenceFromWire(
+  fence: storageV1.MigrationFence | undefined,
+): MigrationFence | undefined {
+  return fence && { migrationId: fence.migrationId, epoch: fence.epoch };
+}
+
+/** What the fence admits a data request by: its ring version and, on a repair, its driver. */
+export function fencedRequestOf(
+  operation: NonNullable<storageV1.ExchangeItem['operation']>,
+): FencedRequest {
+  if (operation.$case === 'repair') {
+    return {
+      ringVersion: operation.value.ringVersion,
+      fence: migrationFenceFromWire(operation.value.fence),
+    };
+  }
+  return { ringVersion: operation.value.ringVersion };
 }

@@ -1,5 +1,10 @@
 // Delivers hints to their owners over the owners' unary Repair RPC (hint delivery is rare and
 // small; the batched stream is for the coordinator's hot path).
+//
+// A storage node knows no ring, so a hint carries the node's own minimum accepted ring version
+// (docs/architecture.md#fencing): an owner fenced past it refuses the hint (ABORTED) until this
+// node is raised too, and delivery retries with backoff meanwhile. Not done yet: a hint whose
+// owner no longer owns the key is not routed to the key's current owners.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
 import { conflictPolicyToWire, versionSetToWire } from '@pairdb/wire-contract';
@@ -11,6 +16,9 @@ export const HINT_REPAIR_TIMEOUT_MS = 5_000;
 
 export class GrpcHintSender implements HintSender {
   private readonly clients = new Map<string, storageV1.StorageServiceClient>();
+
+  /** @param ringVersion this node's minimum accepted ring version, read at each delivery */
+  constructor(private readonly ringVersion: () => bigint) {}
 
   async send(target: HintTarget, hints: readonly Hint[]): Promise<void> {
     const client = this.client(target.address);
@@ -25,6 +33,8 @@ export class GrpcHintSender implements HintSender {
                 versions: versionSetToWire(hint.versions),
                 conflictPolicy: conflictPolicyToWire(hint.policy),
                 hintFor: undefined,
+                ringVersion: this.ringVersion(),
+                fence: undefined,
               },
               new Metadata(),
               { deadline: Date.now() + HINT_REPAIR_TIMEOUT_MS },

@@ -1,7 +1,12 @@
 // The one place storage-node errors become gRPC statuses (docs/architecture.md#errors): a table
 // of error class to code; the status itself is built by @pairdb/wire-contract.
 import { status, type ServerErrorResponse } from '@grpc/grpc-js';
-import { buildGrpcError, InvalidFieldError } from '@pairdb/wire-contract';
+import {
+  buildGrpcError,
+  InvalidFieldError,
+  STALE_MIGRATION_EPOCH_CODE,
+  STALE_RING_VERSION_CODE,
+} from '@pairdb/wire-contract';
 import {
   BackgroundError,
   CorruptionError,
@@ -9,6 +14,7 @@ import {
   EngineClosedError,
   WriteQueueFullError,
 } from '../engine/errors';
+import { StaleMigrationEpochError, StaleRingVersionError } from '../fencing/errors';
 import { CorruptVersionsError } from '../versions/corrupt-versions-error';
 import { RequestTooLargeError } from '../versions/validation';
 
@@ -28,6 +34,10 @@ export class DeadlinePassedError extends Error {
 
 const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [InvalidFieldError, status.INVALID_ARGUMENT],
+  // The fence (docs/architecture.md#fencing): ABORTED is answered for nothing else, so the
+  // coordinator can reload its ring and retry; a stale driver epoch is a driver that must stop.
+  [StaleRingVersionError, STALE_RING_VERSION_CODE],
+  [StaleMigrationEpochError, STALE_MIGRATION_EPOCH_CODE],
   // The disk guard: the coordinator tells this apart from an unreachable replica and answers
   // the client RESOURCE_EXHAUSTED when it costs the quorum.
   [DiskFullError, status.RESOURCE_EXHAUSTED],

@@ -1,5 +1,7 @@
 // gRPC handlers of pairdb.storage.v1.StorageService over the replica. Unary RPCs and the
-// batched Exchange stream share one dispatch, so both paths behave the same.
+// batched Exchange stream share one dispatch, so both paths behave the same. Every data request,
+// each Exchange item included, passes the node's fence before it touches the engine
+// (docs/architecture.md#fencing).
 import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
@@ -13,17 +15,20 @@ import {
   versionVectorToWire,
 } from '@pairdb/wire-contract';
 import type { Engine } from '../engine';
+import type { NodeFence } from '../fencing/node-fence';
 import type { StorageMetrics } from '../metrics';
 import {
   DIGEST_BUCKETS_DEFAULT,
   DIGEST_BUCKETS_MAX,
   digestTokenRange,
 } from '../ranges/range-digest';
+import { dropTokenRange } from '../ranges/token-range-drop';
 import { scanTokenRange } from '../ranges/token-range-scan';
 import type { Replica } from '../replica';
 import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
 import { InvalidRequestError } from '../versions/validation';
-import { hintTargetFromWire } from './convert';
+import type { VersionStore } from '../versions/version-store';
+import { fencedRequestOf, hintTargetFromWire, migrationFenceFromWire } from './convert';
 import type { OpenExchanges } from './open-exchanges';
 import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from './status';
 
@@ -42,6 +47,9 @@ type Outcome = NonNullable<storageV1.ExchangeResult['outcome']>;
 export interface HandlerDeps {
   replica: Replica;
   engine: Engine;
+  /** For DropRange, which removes keys under their per-key locks. */
+  versions: VersionStore;
+  fence: NodeFence;
   metrics: StorageMetrics;
   /** False while starting or draining: requests answer UNAVAILABLE. */
   isServing(): boolean;
@@ -116,6 +124,7 @@ async function measured(deps: HandlerDeps, operation: Operation): Promise<Outcom
     if (!deps.isServing()) {
       throw new NotServingError('storage node is not serving (starting or shutting down)');
     }
+    await deps.fence.admit(fencedRequestOf(operation));
     const outcome = await apply(deps, operation);
     deps.metrics.requests.inc({ operation: operation.$case, status: 'OK' });
     return outcome;
@@ -173,38 +182,76 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
           hintsPending: BigInt(deps.replica.hintsPending),
           freeDiskBytes: BigInt(deps.freeDiskBytes() ?? 0),
           approximateKeyCount: BigInt(keyCount),
+          minRingVersion: deps.fence.minRingVersion,
         }),
       );
     },
     exchange: (call) => handleExchange(deps, call),
     scanRange: (call) => void handleScan(deps, call),
     rangeDigest: (call, callback) => {
-      try {
-        const r = call.request;
-        const bucketCount = r.bucketCount === 0 ? DIGEST_BUCKETS_DEFAULT : r.bucketCount;
-        if (bucketCount > DIGEST_BUCKETS_MAX) {
-          throw new InvalidRequestError(
-            'bucket_count',
-            bucketCount,
-            `is above ${DIGEST_BUCKETS_MAX}`,
-          );
-        }
-        const range = requireRange(r.range);
-        const snapshot = deps.engine.snapshot();
-        try {
-          const digest = digestTokenRange(
-            deps.engine,
-            { ...range, tenantId: r.tenantId, bucketCount },
-            snapshot,
-          );
-          callback(null, { bucketDigests: digest.buckets, keyCount: BigInt(digest.keyCount) });
-        } finally {
-          snapshot.release();
-        }
-      } catch (error) {
-        callback(toGrpcError(error));
-      }
+      handleDigest(deps, call.request).then(
+        (response) => callback(null, response),
+        (error) => callback(toGrpcError(error)),
+      );
     },
+    raiseRingVersion: (call, callback) => {
+      const r = call.request;
+      deps.fence.raise(r.ringVersion, migrationFenceFromWire(r.fence)).then(
+        (minRingVersion) => callback(null, { minRingVersion }),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
+    dropRange: (call, callback) => {
+      handleDrop(deps, call.request).then(
+        (response) => callback(null, response),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
+  };
+}
+
+async function handleDigest(
+  deps: HandlerDeps,
+  r: storageV1.RangeDigestRequest,
+): Promise<storageV1.RangeDigestResponse> {
+  const bucketCount = r.bucketCount === 0 ? DIGEST_BUCKETS_DEFAULT : r.bucketCount;
+  if (bucketCount > DIGEST_BUCKETS_MAX) {
+    throw new InvalidRequestError('bucket_count', bucketCount, `is above ${DIGEST_BUCKETS_MAX}`);
+  }
+  const range = requireRange(r.range);
+  await deps.fence.admit({ ringVersion: r.ringVersion });
+  const snapshot = deps.engine.snapshot();
+  try {
+    const digest = digestTokenRange(
+      deps.engine,
+      { ...range, tenantId: r.tenantId, bucketCount },
+      snapshot,
+    );
+    return { bucketDigests: digest.buckets, keyCount: BigInt(digest.keyCount) };
+  } finally {
+    snapshot.release();
+  }
+}
+
+async function handleDrop(
+  deps: HandlerDeps,
+  r: storageV1.DropRangeRequest,
+): Promise<storageV1.DropRangeResponse> {
+  if (!deps.isServing()) {
+    throw new NotServingError('storage node is not serving (starting or shutting down)');
+  }
+  const range = requireRange(r.range);
+  await deps.fence.admit({ ringVersion: r.ringVersion, fence: migrationFenceFromWire(r.fence) });
+  const dropped = await dropTokenRange(deps.engine, deps.versions, {
+    ...range,
+    tenantId: r.tenantId,
+    afterKey: Buffer.from(r.afterKey),
+    limit: r.limit,
+  });
+  return {
+    keysDropped: BigInt(dropped.keysDropped),
+    lastKey: dropped.lastKey,
+    done: dropped.done,
   };
 }
 
@@ -331,6 +378,7 @@ async function handleScan(
     const pageSize = r.pageSize === 0 ? SCAN_PAGE_SIZE_DEFAULT : r.pageSize;
     if (pageSize > SCAN_PAGE_SIZE_MAX)
       throw new InvalidRequestError('page_size', pageSize, `is above ${SCAN_PAGE_SIZE_MAX}`);
+    await deps.fence.admit({ ringVersion: r.ringVersion, fence: migrationFenceFromWire(r.fence) });
     snapshot = deps.engine.snapshot();
     let page: storageV1.ScannedVersion[] = [];
     const query = { ...range, tenantId: r.tenantId, afterKey: Buffer.from(r.afterKey) };
@@ -352,7 +400,9 @@ async function handleScan(
     if (page.length > 0) call.write({ entries: page });
     call.end();
   } catch (error) {
-    call.destroy(toGrpcError(error) as unknown as Error);
+    // grpc-js sends a stream's error status from its 'error' event; destroy() would end the
+    // stream without any status, leaving the caller waiting.
+    call.emit('error', toGrpcError(error));
   } finally {
     snapshot?.release();
   }

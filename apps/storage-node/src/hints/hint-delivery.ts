@@ -1,6 +1,9 @@
 // Hands hints to their owners in the background. A hint is deleted only after its owner
 // acknowledged the repair; an unreachable owner is retried with exponential backoff. Hints older
 // than the window are dropped and counted: after that long, anti-entropy heals the replica.
+//
+// Not done yet: a hint whose owner no longer owns its key (a migration moved the key) still goes
+// to that owner, not to the key's current owners (docs/architecture.md#fencing).
 import type { Logger } from '@pairdb/service-runtime';
 import type { Hint, HintStore, HintTarget } from './hint-store';
 

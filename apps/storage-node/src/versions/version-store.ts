@@ -127,6 +127,15 @@ export class VersionStore {
     });
   }
 
+  /**
+   * Removes a key's stored set from the engine (not a DVVSet tombstone: migration cleanup, see
+   * ranges/token-range-drop.ts). Under the key's lock, so it falls between whole writes: a write
+   * that follows it stores the key afresh.
+   */
+  drop(engineKey: Buffer): Promise<void> {
+    return this.lock.run(engineKey, () => this.engine.delete(engineKey));
+  }
+
   private reportingCorruption<T>(
     engineKey: Buffer,
     operation: CorruptionOperation,

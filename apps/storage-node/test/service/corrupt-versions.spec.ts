@@ -73,12 +73,12 @@ describe('a stored version set that cannot be decoded', () => {
       {
         id: 1,
         timeoutMs: 0,
-        operation: { $case: 'read', value: { tenantId: 'acme', key: 'damaged' } },
+        operation: { $case: 'read', value: { tenantId: 'acme', key: 'damaged', ringVersion: 0n } },
       },
       {
         id: 2,
         timeoutMs: 0,
-        operation: { $case: 'read', value: { tenantId: 'acme', key: 'healthy' } },
+        operation: { $case: 'read', value: { tenantId: 'acme', key: 'healthy', ringVersion: 0n } },
       },
     ]);
     const damaged = results.get(1)!.outcome;

@@ -7,6 +7,7 @@ import {
   DiskFullError,
   EngineClosedError,
 } from '../../src/engine/errors';
+import { StaleMigrationEpochError, StaleRingVersionError } from '../../src/fencing/errors';
 import { DeadlinePassedError, NotServingError, statusCodeOf } from '../../src/grpc/status';
 import { CorruptVersionsError } from '../../src/versions/corrupt-versions-error';
 import { InvalidRequestError, RequestTooLargeError } from '../../src/versions/validation';
@@ -29,8 +30,22 @@ describe('storage-node errors to gRPC status', () => {
       new CorruptVersionsError('node-1', 't', 'k', Buffer.from([1]), new Error('bad')),
       status.DATA_LOSS,
     ],
+    [new StaleRingVersionError(4n, 5n), status.ABORTED],
+    [new StaleMigrationEpochError('m1', 1n, 2n), status.FAILED_PRECONDITION],
     [new Error('a bug'), status.INTERNAL],
   ])('%s -> %s', (error, code) => {
     expect(statusCodeOf(error)).toBe(code);
+  });
+
+  it('answers ABORTED for a stale ring version and nothing else', () => {
+    const others = [
+      new InvalidRequestError('key', '', 'is required'),
+      new DiskFullError('full'),
+      new NotServingError('draining'),
+      new CorruptionError('bad', 'f', 0),
+      new StaleMigrationEpochError('m1', 1n, 2n),
+      new Error('a bug'),
+    ];
+    for (const error of others) expect(statusCodeOf(error)).not.toBe(status.ABORTED);
   });
 });

@@ -272,6 +272,7 @@ describe('storage node service over gRPC', () => {
             conflictPolicy: LWW,
             hintFor: undefined,
             replyClockOnly: false,
+            ringVersion: 0n,
           },
         },
       },
@@ -289,15 +290,20 @@ describe('storage node service over gRPC', () => {
             conflictPolicy: LWW,
             hintFor: undefined,
             replyClockOnly: true,
+            ringVersion: 0n,
           },
         },
       },
       {
         id: 3,
         timeoutMs: 0,
-        operation: { $case: 'read', value: { tenantId: 'tx', key: 'missing' } },
+        operation: { $case: 'read', value: { tenantId: 'tx', key: 'missing', ringVersion: 0n } },
       },
-      { id: 4, timeoutMs: 0, operation: { $case: 'read', value: { tenantId: '', key: 'x' } } },
+      {
+        id: 4,
+        timeoutMs: 0,
+        operation: { $case: 'read', value: { tenantId: '', key: 'x', ringVersion: 0n } },
+      },
     ]);
     const first = results.get(1)?.outcome;
     expect(first?.$case === 'write' && values(first.value.versions)).toEqual(['1']);
@@ -383,6 +389,14 @@ describe('storage node service over gRPC', () => {
     expect(inHalf.map((e) => e.key)).toEqual(
       all.filter((e) => e.token <= 2n ** 63n).map((e) => e.key),
     );
+  });
+
+  it('answers a bad ScanRange with INVALID_ARGUMENT on the stream instead of leaving it open', async () => {
+    const error = await grpcError(
+      client.scanRange({ range: { start: 0n, end: 0n }, tenantId: 'scan', pageSize: 1_000_000 }),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/page_size is above 4096/);
   });
 
   it('gives equal range digests for equal data and a different bucket after a divergent write', async () => {
@@ -566,6 +580,7 @@ describe('storage node under a write stall', () => {
               conflictPolicy: LWW,
               hintFor: undefined,
               replyClockOnly: true,
+              ringVersion: 0n,
             },
           },
         })),

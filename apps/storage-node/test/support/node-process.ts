@@ -44,7 +44,10 @@ export async function spawnNodeProcess(
       () => reject(new Error(`node did not start: ${stderr}`)),
       STARTUP_TIMEOUT_MS,
     );
-    void exited.then((how) => reject(new Error(`node exited (${how}) before serving: ${stderr}`)));
+    // 'close' comes after the output streams ended, so the message has all of stderr.
+    child.on('close', (code, signal) =>
+      reject(new Error(`node exited (${signal ?? code}) before serving: ${stderr}`)),
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const record = JSON.parse(line) as { msg?: string; grpcPort?: number; httpPort?: number };

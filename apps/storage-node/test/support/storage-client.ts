@@ -31,8 +31,8 @@ export class TestStorageClient {
     return call(this.raw.write.bind(this.raw), storageV1.WriteRequest.fromPartial(request));
   }
 
-  read(tenantId: string, key: string): Promise<storageV1.ReadResponse> {
-    return call(this.raw.read.bind(this.raw), { tenantId, key });
+  read(tenantId: string, key: string, ringVersion = 0n): Promise<storageV1.ReadResponse> {
+    return call(this.raw.read.bind(this.raw), { tenantId, key, ringVersion });
   }
 
   delete(request: Partial<storageV1.DeleteRequest>): Promise<storageV1.DeleteResponse> {
@@ -41,6 +41,19 @@ export class TestStorageClient {
 
   repair(request: Partial<storageV1.RepairRequest>): Promise<storageV1.RepairResponse> {
     return call(this.raw.repair.bind(this.raw), storageV1.RepairRequest.fromPartial(request));
+  }
+
+  raiseRingVersion(
+    request: Partial<storageV1.RaiseRingVersionRequest>,
+  ): Promise<storageV1.RaiseRingVersionResponse> {
+    return call(
+      this.raw.raiseRingVersion.bind(this.raw),
+      storageV1.RaiseRingVersionRequest.fromPartial(request),
+    );
+  }
+
+  dropRange(request: Partial<storageV1.DropRangeRequest>): Promise<storageV1.DropRangeResponse> {
+    return call(this.raw.dropRange.bind(this.raw), storageV1.DropRangeRequest.fromPartial(request));
   }
 
   healthCheck(): Promise<storageV1.HealthCheckResponse> {
