@@ -44,7 +44,10 @@ describe('SqlMetadataStore on PGlite', () => {
     try {
       expect(reopened.kind).toBe('pglite');
       expect(reopened.migrations.applied).toEqual([]);
-      expect(reopened.migrations.alreadyApplied).toEqual(['001_initial_schema.sql']);
+      expect(reopened.migrations.alreadyApplied).toEqual([
+        '001_initial_schema.sql',
+        '002_membership.sql',
+      ]);
       expect((await reopened.store.getTenant('durable')).replicationFactor).toBe(2);
       expect(await reopened.store.getRingVersion()).toBe(ringVersion);
     } finally {

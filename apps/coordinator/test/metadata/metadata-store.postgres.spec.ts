@@ -37,6 +37,7 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
     // Both opened the same database at once: the schema went in exactly once.
     expect([first.migrations.applied, second.migrations.applied].flat()).toEqual([
       '001_initial_schema.sql',
+      '002_membership.sql',
     ]);
     target = { store: first.store, peer: second.store };
   });
