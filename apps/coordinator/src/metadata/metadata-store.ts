@@ -48,12 +48,7 @@ export const MIGRATION_TYPES: readonly MigrationType[] = [
 ];
 
 export type MigrationStatus =
-  | 'pending'
-  | 'in_progress'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'rolled_back';
+  'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'rolled_back';
 export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
   'pending',
   'in_progress',
@@ -305,7 +300,11 @@ export interface MetadataStore {
   /** Takes the driver lease when free, lapsed or already this instance's; increments the
    * epoch and resolves to it. null while another instance holds a live lease.
    * Throws MigrationNotFoundError, StaleDriverError (not in progress). */
-  claimMigrationDriver(migrationId: string, instanceId: string, leaseMs: number): Promise<number | null>;
+  claimMigrationDriver(
+    migrationId: string,
+    instanceId: string,
+    leaseMs: number,
+  ): Promise<number | null>;
   renewMigrationDriver(migrationId: string, epoch: number, leaseMs: number): Promise<void>;
   /** Conditional on (migration, epoch, expectedPhase, in_progress); always bumps the ring
    * version. A final status applies its effect on the node or tenant in the same transaction

@@ -15,11 +15,7 @@ import {
   checkLeaseMs,
 } from './metadata-input-checks';
 import { LEASE_REMAINING_MS, liveCoordinatorFrom } from './metadata-rows';
-import type {
-  CoordinatorClaim,
-  CoordinatorRenewal,
-  LiveCoordinator,
-} from './metadata-store';
+import type { CoordinatorClaim, CoordinatorRenewal, LiveCoordinator } from './metadata-store';
 import type { SqlExecutor } from './sql-executor';
 import { readRingVersion } from './sql-ring-version';
 import { decodeBigint, decodeInteger, decodeText } from './sql-values';
@@ -65,7 +61,9 @@ export class SqlCoordinatorRegistry {
         [claim.coordinatorId],
       );
       const remainingMs =
-        holder.length === 0 ? 0 : decodeInteger(holder[0]!.lease_remaining_ms, 'lease_remaining_ms');
+        holder.length === 0
+          ? 0
+          : decodeInteger(holder[0]!.lease_remaining_ms, 'lease_remaining_ms');
       if (remainingMs > 0 || attempt >= CLAIM_ATTEMPTS_MAX) {
         throw new CoordinatorIdInUseError(
           claim.coordinatorId,

@@ -331,4 +331,3 @@ function callListener(listener: RingChangeListener, ringVersion: number): void {
     });
   }
 }
-

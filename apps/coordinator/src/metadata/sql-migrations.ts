@@ -81,7 +81,10 @@ interface MigrationSubject {
 }
 
 /** The node status a finished node migration leaves behind, by outcome. */
-const NODE_STATUS_AFTER: Record<'node_addition' | 'node_deletion', Record<MigrationOutcome, NodeStatus>> = {
+const NODE_STATUS_AFTER: Record<
+  'node_addition' | 'node_deletion',
+  Record<MigrationOutcome, NodeStatus>
+> = {
   node_addition: { completed: 'active', failed: 'inactive', rolled_back: 'inactive' },
   node_deletion: { completed: 'inactive', failed: 'active', rolled_back: 'active' },
 };
@@ -113,12 +116,12 @@ export class SqlMigrations {
   async admitNodeDeletion(migrationId: string, nodeId: string, force: boolean): Promise<Admitted> {
     checkId('migration_id', migrationId);
     checkId('node_id', nodeId);
-    if (typeof force !== 'boolean') throw new InvalidMetadataError('force', force, 'must be a boolean');
+    if (typeof force !== 'boolean')
+      throw new InvalidMetadataError('force', force, 'must be a boolean');
     return this.admit(migrationId, async (transaction) => {
-      const nodes = await transaction.query(
-        'SELECT status FROM storage_nodes WHERE node_id = $1',
-        [nodeId],
-      );
+      const nodes = await transaction.query('SELECT status FROM storage_nodes WHERE node_id = $1', [
+        nodeId,
+      ]);
       if (nodes.length === 0) throw new NodeNotFoundError(nodeId);
       const status = nodes[0]!.status as NodeStatus;
       if (status !== 'active') throw new NodeStateError(nodeId, status);
