@@ -1,5 +1,6 @@
-// A coordinator process: metadata and idempotency stores, the ring, the request paths, the
-// gRPC server (CoordinatorService, health, reflection) and the HTTP health and metrics servers.
+// A coordinator process: metadata and idempotency stores, its lease on its id, the ring, the
+// request paths, the gRPC server (CoordinatorService, health, reflection) and the HTTP health
+// and metrics servers.
 import * as path from 'node:path';
 import {
   coordinatorV1,
@@ -22,6 +23,7 @@ import { createCoordinatorHandlers } from './grpc/coordinator-handlers';
 import { StreamingReplicaTransport } from './grpc/storage-connections';
 import { openIdempotencyStore, type IdempotencyStore } from './idempotency';
 import { KeyValueService } from './key-value-service';
+import { CoordinatorLease } from './membership/coordinator-lease';
 import { openMetadataStore, type MetadataStore } from './metadata';
 import { CoordinatorMetrics } from './metrics';
 import type { Consistency } from './paths/consistency';
@@ -43,6 +45,7 @@ interface Parts {
   logger: Logger;
   metadata: MetadataStore;
   idempotency: IdempotencyStore;
+  lease: CoordinatorLease;
   router: RingRouter;
   transport: StreamingReplicaTransport;
   repairs: ReadRepairQueue;
@@ -65,6 +68,11 @@ export class Coordinator {
 
   get metricsPort(): number {
     return this.parts.http[this.parts.http.length - 1]!.port;
+  }
+
+  /** This process's hold on its id; data requests may be served only while `lease.valid`. */
+  get lease(): CoordinatorLease {
+    return this.parts.lease;
   }
 
   static async start(config: CoordinatorConfig, logger: Logger): Promise<Coordinator> {
@@ -94,9 +102,29 @@ export class Coordinator {
       memory: { maxEntries: config.idempotency.memory_max_entries },
     });
     logger.info({ metadata: opened.kind, idempotency: idempotency.kind }, 'stores open');
+    // Created before the lease, which moves it past the high-water mark of earlier runs.
+    const clock = new HybridLogicalClock(config.server.node_id);
+    const router = new RingRouter(opened.store, logger, config.hash_ring.update_interval);
+    const lease = new CoordinatorLease({
+      store: opened.store,
+      coordinatorId: config.server.node_id,
+      address: `${config.server.host}:${config.server.port}`,
+      leaseMs: config.membership.lease_ms,
+      clock,
+      takenRingVersion: () => router.ringVersion,
+      logger,
+    });
     try {
-      return await Coordinator.assemble(config, logger, opened.store, idempotency.store);
+      await lease.start();
+      return await Coordinator.assemble(config, logger, {
+        metadata: opened.store,
+        idempotency: idempotency.store,
+        clock,
+        lease,
+        router,
+      });
     } catch (error) {
+      await lease.stop();
       await idempotency.store.close().catch(() => undefined);
       await opened.store.close().catch(() => undefined);
       throw error;
@@ -106,11 +134,17 @@ export class Coordinator {
   private static async assemble(
     config: CoordinatorConfig,
     logger: Logger,
-    metadata: MetadataStore,
-    idempotency: IdempotencyStore,
+    opened: {
+      metadata: MetadataStore;
+      idempotency: IdempotencyStore;
+      clock: HybridLogicalClock;
+      lease: CoordinatorLease;
+      router: RingRouter;
+    },
   ): Promise<Coordinator> {
-    const router = new RingRouter(metadata, logger, config.hash_ring.update_interval);
+    const { metadata, idempotency, clock, lease, router } = opened;
     await router.start();
+    await lease.recordTaken(router.ringVersion);
     const transport = new StreamingReplicaTransport();
     const health = new NodeHealth();
     const inFlight = new RequestsInFlight();
@@ -159,7 +193,7 @@ export class Coordinator {
     });
     const writes = new WritePath({
       actor: config.server.node_id,
-      clock: new HybridLogicalClock(config.server.node_id),
+      clock,
       placement: router,
       transport,
       health,
@@ -253,6 +287,7 @@ export class Coordinator {
       logger,
       metadata,
       idempotency,
+      lease,
       router,
       transport,
       repairs,
@@ -326,6 +361,7 @@ export class Coordinator {
     await p.repairs.idle();
     await p.router.stop();
     await p.transport.close();
+    await p.lease.stop();
     await p.idempotency.close();
     await p.metadata.close();
     for (const server of p.http) await server.close();

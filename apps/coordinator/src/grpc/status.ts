@@ -19,11 +19,17 @@ import { IdempotencyUnavailableError } from '../idempotency';
 import {
   InvalidMetadataError,
   MetadataUnavailableError,
+  MigrationExistsError,
   MigrationNotFoundError,
+  MigrationRunningError,
+  NodeCountBelowReplicationFactorError,
   NodeExistsError,
   NodeNotFoundError,
+  NodeStateError,
+  StaleDriverError,
   TenantExistsError,
   TenantNotFoundError,
+  TooFewNodesForReplicationFactorError,
   VersionConflictError,
 } from '../metadata';
 import { DuplicateInProgressError } from '../paths/idempotent-writes';
@@ -39,7 +45,9 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [MigrationNotFoundError, status.NOT_FOUND],
   [TenantExistsError, status.ALREADY_EXISTS],
   [NodeExistsError, status.ALREADY_EXISTS],
+  [MigrationExistsError, status.ALREADY_EXISTS],
   [VersionConflictError, status.ABORTED],
+  [StaleDriverError, status.ABORTED],
   [DuplicateInProgressError, status.ABORTED],
   [OverloadedQuorumError, status.RESOURCE_EXHAUSTED],
   [QuorumError, status.UNAVAILABLE],
@@ -48,6 +56,10 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [IdempotencyUnavailableError, status.UNAVAILABLE],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
   [UnreachableNodeRemovalError, status.FAILED_PRECONDITION],
+  [MigrationRunningError, status.FAILED_PRECONDITION],
+  [NodeStateError, status.FAILED_PRECONDITION],
+  [NodeCountBelowReplicationFactorError, status.FAILED_PRECONDITION],
+  [TooFewNodesForReplicationFactorError, status.FAILED_PRECONDITION],
 ];
 
 /** Each kind of replica failure as the gRPC code name a client reads in QuorumFailure. */
