@@ -124,6 +124,7 @@ export class Coordinator {
         router,
       });
     } catch (error) {
+      await router.stop().catch(() => undefined);
       await lease.stop();
       await idempotency.store.close().catch(() => undefined);
       await opened.store.close().catch(() => undefined);
