@@ -138,7 +138,10 @@ export class AdminService {
     }
     const admitted = await this.store.admitNodeAddition(newMigrationId(), node);
     await this.onRingChanged();
-    return { value: await this.store.getStorageNode(nodeId), migrationId: admitted.migration.migrationId };
+    return {
+      value: await this.store.getStorageNode(nodeId),
+      migrationId: admitted.migration.migrationId,
+    };
   }
 
   async removeStorageNode(nodeId: string, force: boolean): Promise<Admission<null>> {

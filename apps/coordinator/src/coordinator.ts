@@ -47,6 +47,8 @@ interface Parts {
   idempotency: IdempotencyStore;
   lease: CoordinatorLease;
   router: RingRouter;
+  driver: MigrationDriver;
+  storageAdmin: StorageAdminClient;
   transport: StreamingReplicaTransport;
   repairs: ReadRepairQueue;
   grpc: GrpcServerHandle;
@@ -105,13 +107,16 @@ export class Coordinator {
     // Created before the lease, which moves it past the high-water mark of earlier runs.
     const clock = new HybridLogicalClock(config.server.node_id);
     const router = new RingRouter(opened.store, logger, config.hash_ring.update_interval);
+    // The version this coordinator has drained (ring-version-taking.ts); until that follows the
+    // router, the version loaded at start, when nothing can be in flight yet.
+    const taken = { version: (): number => router.ringVersion };
     const lease = new CoordinatorLease({
       store: opened.store,
       coordinatorId: config.server.node_id,
       address: `${config.server.host}:${config.server.port}`,
       leaseMs: config.membership.lease_ms,
       clock,
-      takenRingVersion: () => router.ringVersion,
+      takenRingVersion: () => taken.version(),
       logger,
     });
     try {
@@ -122,6 +127,7 @@ export class Coordinator {
         clock,
         lease,
         router,
+        taken,
       });
     } catch (error) {
       await router.stop().catch(() => undefined);
@@ -141,6 +147,7 @@ export class Coordinator {
       clock: HybridLogicalClock;
       lease: CoordinatorLease;
       router: RingRouter;
+      taken: { version: () => number };
     },
   ): Promise<Coordinator> {
     const { metadata, idempotency, clock, lease, router } = opened;
@@ -184,14 +191,15 @@ export class Coordinator {
         onMiss: () => metrics.cacheMisses.inc({ cache_type: 'tenant' }),
       },
     );
-    followRingVersions({
+    const taking = followRingVersions({
       router,
       inFlight,
       repairs,
       tenants,
-      recordTaken: async () => undefined,
+      recordTaken: (version) => lease.recordTaken(version),
       logger,
     });
+    opened.taken.version = () => taking.taken();
     const writes = new WritePath({
       actor: config.server.node_id,
       clock,
@@ -237,6 +245,7 @@ export class Coordinator {
         defaultConsistency: config.consistency.default_level as Consistency,
       },
       ringSize: () => router.size,
+      leaseValid: () => lease.valid,
       events: { onConflict: () => metrics.conflictsDetected.inc() },
     });
     const storageAdmin = new StorageAdminClient(config.consistency.write_timeout);
@@ -244,7 +253,8 @@ export class Coordinator {
       metadata,
       tenants,
       () => router.refresh(),
-      (node) => storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
+      (node) =>
+        storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
       config.hash_ring.virtual_nodes,
     );
     const driver = new MigrationDriver(
@@ -252,7 +262,7 @@ export class Coordinator {
       storageAdmin,
       new MigrationMetrics(metrics.registry),
       logger,
-      { instanceId: INSTANCE_ID },
+      { instanceId: lease.instanceId },
     );
     const lifecycle = { draining: false };
     const http = await Coordinator.startHttp(
@@ -283,6 +293,7 @@ export class Coordinator {
       },
       'coordinator serving',
     );
+    driver.start();
     return new Coordinator({
       config,
       logger,
@@ -290,6 +301,8 @@ export class Coordinator {
       idempotency,
       lease,
       router,
+      driver,
+      storageAdmin,
       transport,
       repairs,
       grpc,
@@ -359,6 +372,8 @@ export class Coordinator {
     p.logger.info('coordinator draining');
     p.lifecycle.draining = true;
     await p.grpc.drain(p.config.server.shutdown_timeout);
+    await p.driver.stop();
+    p.storageAdmin.close();
     await p.repairs.idle();
     await p.router.stop();
     await p.transport.close();

@@ -10,6 +10,7 @@ import {
 import { UnreachableNodeRemovalError } from '../admin-service';
 import {
   KeyNotFoundError,
+  LeaseLapsedError,
   NoStorageNodesError,
   OverloadedQuorumError,
   QuorumError,
@@ -53,6 +54,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [QuorumError, status.UNAVAILABLE],
   [NoStorageNodesError, status.UNAVAILABLE],
   [MetadataUnavailableError, status.UNAVAILABLE],
+  [LeaseLapsedError, status.UNAVAILABLE],
   [IdempotencyUnavailableError, status.UNAVAILABLE],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
   [UnreachableNodeRemovalError, status.FAILED_PRECONDITION],

@@ -153,7 +153,13 @@ class MigrationRun {
   private readonly metrics: MigrationMetrics;
   /** Ranges a forced removal could not rebuild (no surviving replica), for the status. */
   private readonly lost: string[] = [];
-  private progress = { keysMigrated: 0, bytesMigrated: 0, rangesDone: 0, rangesTotal: 0, totalKeys: 0 };
+  private progress = {
+    keysMigrated: 0,
+    bytesMigrated: 0,
+    rangesDone: 0,
+    rangesTotal: 0,
+    totalKeys: 0,
+  };
 
   constructor(
     driver: MigrationDriver,
@@ -247,7 +253,10 @@ class MigrationRun {
           break;
         } catch (error) {
           if (node.nodeId === leaving && isUnreachable(error)) break;
-          this.log.warn({ node: node.nodeId, err: (error as Error).message }, 'fence raise failed; retrying');
+          this.log.warn(
+            { node: node.nodeId, err: (error as Error).message },
+            'fence raise failed; retrying',
+          );
           await sleep(STEP_RETRY_MS);
         }
       }
@@ -315,7 +324,7 @@ class MigrationRun {
   /** Copies the task from each source, resuming after its checkpoint; waits out a node down. */
   private async copyTask(task: CopyTask, checkpoints: Map<string, CopyCheckpoint>): Promise<void> {
     let sources = task.sources;
-    for (let index = 0; index < sources.length; ) {
+    for (let index = 0; index < sources.length;) {
       this.checkHalted();
       const source = sources[index]!;
       const checkpoint = checkpoints.get(copyKey(task, source));
@@ -332,7 +341,10 @@ class MigrationRun {
         const sourceDown =
           isUnreachable(error) && (error as ReplicaFailure).nodeId !== task.destination.nodeId;
         if (sourceDown && sources === task.sources && task.fallbackSources.length > 0) {
-          this.log.warn({ source: source.nodeId }, 'copy source down; merging from the other replicas');
+          this.log.warn(
+            { source: source.nodeId },
+            'copy source down; merging from the other replicas',
+          );
           sources = task.fallbackSources;
           index = 0;
           continue;
@@ -340,12 +352,22 @@ class MigrationRun {
         const noneLeft = sources !== task.sources || task.fallbackSources.length === 0;
         if (sourceDown && noneLeft && this.migration.force) {
           // Rule 8: a forced removal names what it could not rebuild, and goes on.
-          this.lost.push(`tenant ${task.tenantId} (${task.range.start}, ${task.range.end}] from ${source.nodeId}`);
-          this.log.error({ tenantId: task.tenantId, source: source.nodeId }, 'range lost: no surviving replica');
+          this.lost.push(
+            `tenant ${task.tenantId} (${task.range.start}, ${task.range.end}] from ${source.nodeId}`,
+          );
+          this.log.error(
+            { tenantId: task.tenantId, source: source.nodeId },
+            'range lost: no surviving replica',
+          );
           return;
         }
         this.log.warn(
-          { tenantId: task.tenantId, source: source.nodeId, destination: task.destination.nodeId, err: (error as Error).message },
+          {
+            tenantId: task.tenantId,
+            source: source.nodeId,
+            destination: task.destination.nodeId,
+            err: (error as Error).message,
+          },
           'range copy failed; retrying from its checkpoint',
         );
         await sleep(STEP_RETRY_MS);
@@ -370,12 +392,25 @@ class MigrationRun {
       bytesCopied: 0,
       completed: false,
     };
-    const pages = this.storage.scan(source, task.tenantId, task.range, current.lastKey, this.fence());
+    const pages = this.storage.scan(
+      source,
+      task.tenantId,
+      task.range,
+      current.lastKey,
+      this.fence(),
+    );
     for await (const page of pages) {
       this.checkHalted();
       if (page.length === 0) continue;
       await forEachLimited(page, COPY_CONCURRENCY, (entry) =>
-        this.storage.repair(task.destination, task.tenantId, entry.key, entry.versions, task.policy, this.fence()),
+        this.storage.repair(
+          task.destination,
+          task.tenantId,
+          entry.key,
+          entry.versions,
+          task.policy,
+          this.fence(),
+        ),
       );
       const bytes = page.reduce((sum, entry) => sum + entry.sizeBytes, 0);
       // Only after the destination acknowledged (made durable) the whole page (rule 4).
@@ -416,7 +451,14 @@ class MigrationRun {
           );
         }
         await forEachLimited(behind, COPY_CONCURRENCY, ({ key, versions }) =>
-          this.storage.repair(task.destination, task.tenantId, key, versions, task.policy, this.fence()),
+          this.storage.repair(
+            task.destination,
+            task.tenantId,
+            key,
+            versions,
+            task.policy,
+            this.fence(),
+          ),
         );
       }
     }
@@ -434,7 +476,13 @@ class MigrationRun {
     ]);
     if (sameDigest(sourceDigest.buckets, destinationDigest.buckets)) return [];
     const held = new Map<string, VersionSet>();
-    for await (const page of this.storage.scan(task.destination, task.tenantId, task.range, null, fence)) {
+    for await (const page of this.storage.scan(
+      task.destination,
+      task.tenantId,
+      task.range,
+      null,
+      fence,
+    )) {
       for (const entry of page) held.set(entry.key, entry.versions);
     }
     const behind: Array<{ key: string; versions: VersionSet }> = [];
@@ -458,11 +506,20 @@ class MigrationRun {
       for (;;) {
         this.checkHalted();
         try {
-          const result = await this.storage.dropRange(drop.node, drop.tenantId, drop.range, afterKey, this.fence());
+          const result = await this.storage.dropRange(
+            drop.node,
+            drop.tenantId,
+            drop.range,
+            afterKey,
+            this.fence(),
+          );
           if (result.done) break;
           afterKey = result.lastKey;
         } catch (error) {
-          this.log.warn({ node: drop.node.nodeId, err: (error as Error).message }, 'cleanup failed; retrying');
+          this.log.warn(
+            { node: drop.node.nodeId, err: (error as Error).message },
+            'cleanup failed; retrying',
+          );
           await sleep(STEP_RETRY_MS);
         }
       }
@@ -482,7 +539,10 @@ class MigrationRun {
       await this.storage
         .dropRange(task.destination, task.tenantId, task.range, null, this.fence())
         .catch((error: Error) =>
-          this.log.warn({ node: task.destination.nodeId, err: error.message }, 'rollback drop failed'),
+          this.log.warn(
+            { node: task.destination.nodeId, err: error.message },
+            'rollback drop failed',
+          ),
         );
     }
   }
@@ -509,11 +569,19 @@ function sameDigest(left: readonly Buffer[], right: readonly Buffer[]): boolean 
 }
 
 function isUnreachable(error: unknown): boolean {
-  return error instanceof ReplicaFailure && (error.kind === 'unreachable' || error.kind === 'timed-out');
+  return (
+    error instanceof ReplicaFailure && (error.kind === 'unreachable' || error.kind === 'timed-out')
+  );
 }
 
 function phaseNumber(view: RingView): number {
-  const phases: readonly (MigrationPhase | undefined)[] = [undefined, 'dual_write', 'data_copy', 'cutover', 'cleanup'];
+  const phases: readonly (MigrationPhase | undefined)[] = [
+    undefined,
+    'dual_write',
+    'data_copy',
+    'cutover',
+    'cleanup',
+  ];
   return Math.max(0, phases.indexOf(view.change?.phase));
 }
 
@@ -532,4 +600,3 @@ async function forEachLimited<T>(
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -63,7 +63,8 @@ export function planMigration(view: RingView, tenants: readonly Tenant[]): Migra
         });
       }
       for (const lost of move.lost) {
-        if (lost !== leaving) drops.push({ tenantId: tenant.tenantId, range, node: rings.old.node(lost) });
+        if (lost !== leaving)
+          drops.push({ tenantId: tenant.tenantId, range, node: rings.old.node(lost) });
       }
     }
   }

@@ -90,13 +90,18 @@ class Load {
       const key = all[Math.floor(Math.random() * all.length)]!;
       const floor = this.acknowledged.get(key)!;
       try {
-        const reply = await this.client.read({ tenantId: this.tenantId, key, consistency: 'quorum' });
+        const reply = await this.client.read({
+          tenantId: this.tenantId,
+          key,
+          consistency: 'quorum',
+        });
         this.reads++;
         const seen = Number(text(reply.value));
         if (seen < floor) this.problems.push(`${key}: read ${seen}, acknowledged ${floor}`);
       } catch (error) {
         const code = (error as { code?: number }).code;
-        if (code === status.NOT_FOUND) this.problems.push(`${key}: NOT_FOUND, acknowledged ${floor}`);
+        if (code === status.NOT_FOUND)
+          this.problems.push(`${key}: NOT_FOUND, acknowledged ${floor}`);
       }
     }
   }
@@ -107,7 +112,8 @@ async function waitForMigration(client: CoordinatorClient, migrationId: string) 
   for (;;) {
     const { migration } = await client.migration(migrationId);
     if (migration!.status !== 'in_progress') return migration!;
-    if (Date.now() > deadline) throw new Error(`migration ${migrationId} still ${migration!.phase}`);
+    if (Date.now() > deadline)
+      throw new Error(`migration ${migrationId} still ${migration!.phase}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -173,7 +179,8 @@ describe('membership changes under load', () => {
     await cluster.client.createTenant({ tenantId: 'three', replicationFactor: 3 });
   });
   afterAll(async () => {
-    for (const node of members) if (node.child && !cluster.nodes.includes(node)) await node.kill('SIGTERM');
+    for (const node of members)
+      if (node.child && !cluster.nodes.includes(node)) await node.kill('SIGTERM');
     await cluster?.stop();
   });
 
@@ -203,13 +210,20 @@ describe('membership changes under load', () => {
     await added.start();
     members.push(added);
     const [one, three] = await underLoad(async () => {
-      const reply = await cluster.client.addNode({ nodeId: 'node-3', host: '127.0.0.1', port: added.port });
+      const reply = await cluster.client.addNode({
+        nodeId: 'node-3',
+        host: '127.0.0.1',
+        port: added.port,
+      });
       return reply.migrationId;
     }, 'add');
     const { nodes } = await cluster.client.listNodes();
-    expect(nodes.map((n) => `${n.nodeId}:${n.status}`).sort()).toEqual(
-      ['node-0:active', 'node-1:active', 'node-2:active', 'node-3:active'],
-    );
+    expect(nodes.map((n) => `${n.nodeId}:${n.status}`).sort()).toEqual([
+      'node-0:active',
+      'node-1:active',
+      'node-2:active',
+      'node-3:active',
+    ]);
     await expectPlacedExactly(members, 'one', 1, one!.acknowledged.keys());
     await expectPlacedExactly(members, 'three', 3, three!.acknowledged.keys());
   });
@@ -227,12 +241,18 @@ describe('membership changes under load', () => {
   it('raises a tenant from replication factor 1 to 3 and lowers another from 3 to 2', async () => {
     const staying = members.filter((node) => node.nodeId !== 'node-1');
     const [one] = await underLoad(async () => {
-      const reply = await cluster.client.updateReplicationFactor({ tenantId: 'one', replicationFactor: 3 });
+      const reply = await cluster.client.updateReplicationFactor({
+        tenantId: 'one',
+        replicationFactor: 3,
+      });
       return reply.migrationId;
     }, 'raise');
     await expectPlacedExactly(staying, 'one', 3, one!.acknowledged.keys());
     const [, three] = await underLoad(async () => {
-      const reply = await cluster.client.updateReplicationFactor({ tenantId: 'three', replicationFactor: 2 });
+      const reply = await cluster.client.updateReplicationFactor({
+        tenantId: 'three',
+        replicationFactor: 2,
+      });
       return reply.migrationId;
     }, 'lower');
     await expectPlacedExactly(staying, 'three', 2, three!.acknowledged.keys());
