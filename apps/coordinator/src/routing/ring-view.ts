@@ -69,10 +69,13 @@ export class RingView implements PlacementSource {
     this.oldRing = new HashRing(
       (change?.type === 'node_deletion' && changing ? [...active, changing] : active).map(member),
     );
-    this.newRing =
-      change?.type === 'node_addition' && changing
-        ? new HashRing([...active, changing].map(member))
-        : this.oldRing;
+    if (change?.type === 'node_addition' && changing) {
+      this.newRing = new HashRing([...active, changing].map(member));
+    } else if (change?.type === 'node_deletion' && changing) {
+      this.newRing = new HashRing(active.map(member));
+    } else {
+      this.newRing = this.oldRing;
+    }
   }
 
   /** Nodes that serve data in this version (old and new rings together). */

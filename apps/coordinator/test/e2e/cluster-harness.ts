@@ -218,7 +218,9 @@ export async function startCluster(
     nodes.push(new StorageProcess(`node-${k}`, await freePort(), path.join(root, `node-${k}`)));
   }
   await Promise.all(nodes.map((node) => node.start()));
-  const logger = createLogger({ name: 'e2e', level: 'silent', format: 'json' });
+  // PAIRDB_TEST_LOG=info shows the in-process coordinator's log when a test needs explaining.
+  const level = process.env['PAIRDB_TEST_LOG'] ?? 'silent';
+  const logger = createLogger({ name: 'e2e', level, format: 'json' });
   const startCoordinator = (nodeId: string) =>
     Coordinator.start(
       coordinatorConfigSchema.parse({
