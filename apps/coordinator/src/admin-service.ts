@@ -1,7 +1,9 @@
-// Tenant and cluster administration (docs/architecture.md#metadata). Moving data when nodes join
-// or leave belongs to the membership work: here a node is registered active at once (right for
-// a new cluster, which holds no data yet) and a removal deregisters it; neither starts a
-// migration, so both answer an empty migration id.
+// Tenant and cluster administration (docs/architecture.md#membership-and-migrations). Adding or
+// removing a storage node and changing a tenant's replication factor each admit a migration
+// (one at a time, checked in one transaction by the metadata store) that the migration driver
+// carries out; the call answers its id at once. A cluster with no tenant holds no data, so there
+// a node joins or leaves at once, with no migration (how `npm start` registers its first nodes).
+import { randomUUID } from 'node:crypto';
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { validateTenantId } from '@pairdb/wire-contract';
 import { InvalidArgumentError } from './errors';
@@ -19,17 +21,29 @@ import {
   validateReplicationFactor,
 } from './tenants/tenant-rules';
 
+/** Migrations a list answers when the request does not say. */
+export const MIGRATIONS_LISTED_DEFAULT = 20;
+/** The most a list answers: each is one metadata row. */
+export const MIGRATIONS_LISTED_MAX = 1_000;
+
 /** Node ids name hosts and pods: the same alphabet as tenant ids. */
 const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-export class RemovalRefusedError extends Error {
-  constructor(nodeId: string, remaining: number, replicationFactor: number) {
+/** A down node's ranges would have no copy left, and the removal did not say to force it. */
+export class UnreachableNodeRemovalError extends Error {
+  constructor(nodeId: string, tenantId: string) {
     super(
-      `removing ${nodeId} would leave ${remaining} storage nodes, fewer than the largest ` +
-        `tenant replication factor ${replicationFactor}`,
+      `storage node ${nodeId} is unreachable and tenant ${tenantId} has replication factor 1: ` +
+        `its keys on ${nodeId} have no other copy; remove with force to lose them`,
     );
-    this.name = 'RemovalRefusedError';
+    this.name = 'UnreachableNodeRemovalError';
   }
+}
+
+/** What a membership change answers: the node or tenant, and the migration id ('' if none). */
+export interface Admission<T> {
+  readonly value: T;
+  readonly migrationId: string;
 }
 
 export class AdminService {
@@ -37,6 +51,8 @@ export class AdminService {
     private readonly store: MetadataStore,
     private readonly tenants: TenantCache,
     private readonly onRingChanged: () => Promise<void>,
+    /** Whether a storage node answers at all (a removal of a down node is checked further). */
+    private readonly reachable: (node: StorageNode) => Promise<boolean>,
     /** Virtual nodes of a node added without a count (config hash_ring.virtual_nodes). */
     private readonly virtualNodesDefault = VIRTUAL_NODES_DEFAULT,
   ) {}
@@ -66,21 +82,26 @@ export class AdminService {
     tenantId: string,
     replicationFactor: number,
     expectedVersion: number,
-  ): Promise<Tenant> {
+  ): Promise<Admission<Tenant>> {
     validateTenantId(tenantId);
     validateReplicationFactor(replicationFactor);
     if (expectedVersion < 0) {
       throw new InvalidArgumentError('expected_version', expectedVersion, 'must not be negative');
     }
-    const version =
-      expectedVersion === 0 ? (await this.store.getTenant(tenantId)).version : expectedVersion;
     try {
-      const tenant = await this.store.updateReplicationFactor(tenantId, replicationFactor, version);
-      this.tenants.put(tenant);
-      return tenant;
-    } catch (error) {
+      const admitted = await this.store.admitReplicationFactorChange(
+        newMigrationId(),
+        tenantId,
+        replicationFactor,
+        expectedVersion,
+      );
+      await this.onRingChanged();
+      return {
+        value: await this.store.getTenant(tenantId),
+        migrationId: admitted.migration.migrationId,
+      };
+    } finally {
       this.tenants.invalidate(tenantId);
-      throw error;
     }
   }
 
@@ -89,7 +110,7 @@ export class AdminService {
     host: string,
     port: number,
     virtualNodes: number,
-  ): Promise<StorageNode> {
+  ): Promise<Admission<StorageNode>> {
     if (!NODE_ID_PATTERN.test(nodeId)) {
       throw new InvalidArgumentError(
         'node_id',
@@ -109,32 +130,52 @@ export class AdminService {
         `must be from 1 to ${VIRTUAL_NODES_MAX}`,
       );
     }
-    const change = await this.store.addStorageNode({
-      nodeId,
-      host,
-      port,
-      virtualNodes: vnodes,
-      status: 'active',
-    });
+    const node = { nodeId, host, port, virtualNodes: vnodes };
+    if (await this.holdsNoData()) {
+      const change = await this.store.addStorageNode({ ...node, status: 'active' });
+      await this.onRingChanged();
+      return { value: change.node, migrationId: '' };
+    }
+    const admitted = await this.store.admitNodeAddition(newMigrationId(), node);
     await this.onRingChanged();
-    return change.node;
+    return {
+      value: await this.store.getStorageNode(nodeId),
+      migrationId: admitted.migration.migrationId,
+    };
   }
 
-  async removeStorageNode(nodeId: string): Promise<void> {
+  async removeStorageNode(nodeId: string, force: boolean): Promise<Admission<null>> {
     if (nodeId === '') throw new InvalidArgumentError('node_id', nodeId, 'is required');
     const node = await this.store.getStorageNode(nodeId);
-    if (node.status === 'active' || node.status === 'draining') {
-      const serving = await this.store.listStorageNodes(['active', 'draining']);
-      const largest = await this.store.maxReplicationFactor();
-      if (serving.length - 1 < largest)
-        throw new RemovalRefusedError(nodeId, serving.length - 1, largest);
+    if (await this.holdsNoData()) {
+      await this.store.setStorageNodeStatus(nodeId, 'inactive');
+      await this.onRingChanged();
+      return { value: null, migrationId: '' };
     }
-    await this.store.setStorageNodeStatus(nodeId, 'inactive');
+    if (!force && node.status === 'active' && !(await this.reachable(node))) {
+      const single = (await this.store.listTenants()).find((t) => t.replicationFactor === 1);
+      if (single) throw new UnreachableNodeRemovalError(nodeId, single.tenantId);
+    }
+    const admitted = await this.store.admitNodeDeletion(newMigrationId(), nodeId, force);
     await this.onRingChanged();
+    return { value: null, migrationId: admitted.migration.migrationId };
   }
 
   listStorageNodes(): Promise<StorageNode[]> {
     return this.store.listStorageNodes();
+  }
+
+  /** Newest first; at most `limit` (0: MIGRATIONS_LISTED_DEFAULT). */
+  listMigrations(limit: number): Promise<Migration[]> {
+    if (!Number.isInteger(limit) || limit < 0 || limit > MIGRATIONS_LISTED_MAX) {
+      throw new InvalidArgumentError('limit', limit, `must be from 0 to ${MIGRATIONS_LISTED_MAX}`);
+    }
+    return this.store.listMigrations(limit === 0 ? MIGRATIONS_LISTED_DEFAULT : limit);
+  }
+
+  /** No tenant exists, so no key can: membership changes need not move anything. */
+  private async holdsNoData(): Promise<boolean> {
+    return (await this.store.listTenants()).length === 0;
   }
 
   async getMigration(migrationId: string): Promise<Migration> {
@@ -142,4 +183,8 @@ export class AdminService {
       throw new InvalidArgumentError('migration_id', migrationId, 'is required');
     return this.store.getMigration(migrationId);
   }
+}
+
+function newMigrationId(): string {
+  return `mig-${randomUUID()}`;
 }

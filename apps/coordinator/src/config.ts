@@ -7,6 +7,11 @@ import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { z } from 'zod';
 import { VIRTUAL_NODES_DEFAULT } from './metadata';
 
+/** Shortest coordinator lease: a heartbeat (a third of it) must fit a database round trip. */
+export const COORDINATOR_LEASE_MS_MIN = 500;
+/** Longest: a crashed coordinator's id (and every migration barrier) waits this long. */
+export const COORDINATOR_LEASE_MS_MAX = 10 * 60_000;
+
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
 
 export const coordinatorConfigSchema = z.object({
@@ -48,6 +53,19 @@ export const coordinatorConfigSchema = z.object({
       /** Virtual nodes of a storage node added without a count. */
       virtual_nodes: integer(VIRTUAL_NODES_DEFAULT, { min: 1, max: VIRTUAL_NODES_MAX }),
       update_interval: durationMs('30s'),
+    })
+    .prefault({}),
+  membership: z
+    .object({
+      /**
+       * The coordinator lease (docs/architecture.md#membership-metadata): renewed every third
+       * of it; a restarted coordinator may wait this long for its old lease to lapse, and a
+       * migration barrier waits at most this long for a coordinator that missed a NOTIFY
+       * (ring changes otherwise arrive at once; hash_ring.update_interval is only the fallback).
+       */
+      lease_ms: durationMs(15_000).pipe(
+        z.number().min(COORDINATOR_LEASE_MS_MIN).max(COORDINATOR_LEASE_MS_MAX),
+      ),
     })
     .prefault({}),
   consistency: z

@@ -1,5 +1,6 @@
-// A coordinator process: metadata and idempotency stores, the ring, the request paths, the
-// gRPC server (CoordinatorService, health, reflection) and the HTTP health and metrics servers.
+// A coordinator process: metadata and idempotency stores, its lease on its id, the ring, the
+// request paths, the gRPC server (CoordinatorService, health, reflection) and the HTTP health
+// and metrics servers.
 import * as path from 'node:path';
 import {
   coordinatorV1,
@@ -22,6 +23,7 @@ import { createCoordinatorHandlers } from './grpc/coordinator-handlers';
 import { StreamingReplicaTransport } from './grpc/storage-connections';
 import { openIdempotencyStore, type IdempotencyStore } from './idempotency';
 import { KeyValueService } from './key-value-service';
+import { CoordinatorLease } from './membership/coordinator-lease';
 import { openMetadataStore, type MetadataStore } from './metadata';
 import { CoordinatorMetrics } from './metrics';
 import type { Consistency } from './paths/consistency';
@@ -30,6 +32,11 @@ import { ReadPath } from './paths/read-path';
 import { ReadRepairQueue } from './paths/read-repair';
 import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
+import { StorageAdminClient } from './grpc/storage-admin-client';
+import { MigrationDriver } from './membership/migration-driver';
+import { MigrationMetrics } from './membership/migration-metrics';
+import { followRingVersions } from './membership/ring-version-taking';
+import { RequestsInFlight } from './routing/requests-in-flight';
 import { RingRouter } from './routing/ring-router';
 import { TenantCache } from './tenants/tenant-cache';
 
@@ -38,7 +45,10 @@ interface Parts {
   logger: Logger;
   metadata: MetadataStore;
   idempotency: IdempotencyStore;
+  lease: CoordinatorLease;
   router: RingRouter;
+  driver: MigrationDriver;
+  storageAdmin: StorageAdminClient;
   transport: StreamingReplicaTransport;
   repairs: ReadRepairQueue;
   grpc: GrpcServerHandle;
@@ -60,6 +70,11 @@ export class Coordinator {
 
   get metricsPort(): number {
     return this.parts.http[this.parts.http.length - 1]!.port;
+  }
+
+  /** This process's hold on its id; data requests may be served only while `lease.valid`. */
+  get lease(): CoordinatorLease {
+    return this.parts.lease;
   }
 
   static async start(config: CoordinatorConfig, logger: Logger): Promise<Coordinator> {
@@ -89,9 +104,34 @@ export class Coordinator {
       memory: { maxEntries: config.idempotency.memory_max_entries },
     });
     logger.info({ metadata: opened.kind, idempotency: idempotency.kind }, 'stores open');
+    // Created before the lease, which moves it past the high-water mark of earlier runs.
+    const clock = new HybridLogicalClock(config.server.node_id);
+    const router = new RingRouter(opened.store, logger, config.hash_ring.update_interval);
+    // The version this coordinator has drained (ring-version-taking.ts); until that follows the
+    // router, the version loaded at start, when nothing can be in flight yet.
+    const taken = { version: (): number => router.ringVersion };
+    const lease = new CoordinatorLease({
+      store: opened.store,
+      coordinatorId: config.server.node_id,
+      address: `${config.server.host}:${config.server.port}`,
+      leaseMs: config.membership.lease_ms,
+      clock,
+      takenRingVersion: () => taken.version(),
+      logger,
+    });
     try {
-      return await Coordinator.assemble(config, logger, opened.store, idempotency.store);
+      await lease.start();
+      return await Coordinator.assemble(config, logger, {
+        metadata: opened.store,
+        idempotency: idempotency.store,
+        clock,
+        lease,
+        router,
+        taken,
+      });
     } catch (error) {
+      await router.stop().catch(() => undefined);
+      await lease.stop();
       await idempotency.store.close().catch(() => undefined);
       await opened.store.close().catch(() => undefined);
       throw error;
@@ -101,13 +141,22 @@ export class Coordinator {
   private static async assemble(
     config: CoordinatorConfig,
     logger: Logger,
-    metadata: MetadataStore,
-    idempotency: IdempotencyStore,
+    opened: {
+      metadata: MetadataStore;
+      idempotency: IdempotencyStore;
+      clock: HybridLogicalClock;
+      lease: CoordinatorLease;
+      router: RingRouter;
+      taken: { version: () => number };
+    },
   ): Promise<Coordinator> {
-    const router = new RingRouter(metadata, logger, config.hash_ring.update_interval);
+    const { metadata, idempotency, clock, lease, router } = opened;
     await router.start();
+    await lease.recordTaken(router.ringVersion);
     const transport = new StreamingReplicaTransport();
     const health = new NodeHealth();
+    const inFlight = new RequestsInFlight();
+    const reloadRing = () => router.refresh();
     const holder: { repairs?: ReadRepairQueue } = {};
     const metrics = new CoordinatorMetrics({
       ringNodes: () => router.size,
@@ -119,6 +168,7 @@ export class Coordinator {
       timeoutMs: config.consistency.write_timeout,
       queueMax: config.repair.queue_max,
       workers: config.repair.workers,
+      inFlight,
       events: {
         onTriggered: () => metrics.repairsTriggered.inc(),
         onDone: () => metrics.repairsDone.inc(),
@@ -141,13 +191,24 @@ export class Coordinator {
         onMiss: () => metrics.cacheMisses.inc({ cache_type: 'tenant' }),
       },
     );
+    const taking = followRingVersions({
+      router,
+      inFlight,
+      repairs,
+      tenants,
+      recordTaken: (version) => lease.recordTaken(version),
+      logger,
+    });
+    opened.taken.version = () => taking.taken();
     const writes = new WritePath({
       actor: config.server.node_id,
-      clock: new HybridLogicalClock(config.server.node_id),
+      clock,
       placement: router,
       transport,
       health,
       timeoutMs: config.consistency.write_timeout,
+      inFlight,
+      reloadRing,
       events: {
         onHintSent: () => metrics.hintsSent.inc(),
         onHintFailed: (owner, error) => {
@@ -166,6 +227,8 @@ export class Coordinator {
       health,
       repairs,
       timeoutMs: config.consistency.read_timeout,
+      inFlight,
+      reloadRing,
       onQuorumFailure: () => metrics.quorumFailures.inc(),
     });
     const keyValues = new KeyValueService({
@@ -182,13 +245,24 @@ export class Coordinator {
         defaultConsistency: config.consistency.default_level as Consistency,
       },
       ringSize: () => router.size,
+      leaseValid: () => lease.valid,
       events: { onConflict: () => metrics.conflictsDetected.inc() },
     });
+    const storageAdmin = new StorageAdminClient(config.consistency.write_timeout);
     const admin = new AdminService(
       metadata,
       tenants,
       () => router.refresh(),
+      (node) =>
+        storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
       config.hash_ring.virtual_nodes,
+    );
+    const driver = new MigrationDriver(
+      metadata,
+      storageAdmin,
+      new MigrationMetrics(metrics.registry),
+      logger,
+      { instanceId: lease.instanceId },
     );
     const lifecycle = { draining: false };
     const http = await Coordinator.startHttp(
@@ -219,12 +293,16 @@ export class Coordinator {
       },
       'coordinator serving',
     );
+    driver.start();
     return new Coordinator({
       config,
       logger,
       metadata,
       idempotency,
+      lease,
       router,
+      driver,
+      storageAdmin,
       transport,
       repairs,
       grpc,
@@ -294,9 +372,12 @@ export class Coordinator {
     p.logger.info('coordinator draining');
     p.lifecycle.draining = true;
     await p.grpc.drain(p.config.server.shutdown_timeout);
+    await p.driver.stop();
+    p.storageAdmin.close();
     await p.repairs.idle();
     await p.router.stop();
     await p.transport.close();
+    await p.lease.stop();
     await p.idempotency.close();
     await p.metadata.close();
     for (const server of p.http) await server.close();

@@ -70,6 +70,17 @@ export class KeyNotFoundError extends Error {
   }
 }
 
+/** This coordinator's registry lease lapsed; it serves again once renewed (UNAVAILABLE). */
+export class LeaseLapsedError extends Error {
+  constructor() {
+    super(
+      "this coordinator's lease in the metadata store lapsed, so it may have missed a ring " +
+        'change; it serves again once the lease is renewed (try another coordinator)',
+    );
+    this.name = 'LeaseLapsedError';
+  }
+}
+
 /** No storage node is in the ring (UNAVAILABLE). */
 export class NoStorageNodesError extends Error {
   constructor() {

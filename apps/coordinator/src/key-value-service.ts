@@ -12,6 +12,7 @@ import { validateTenantId } from '@pairdb/wire-contract';
 import {
   InvalidArgumentError,
   KeyNotFoundError,
+  LeaseLapsedError,
   NoStorageNodesError,
   TooLargeError,
 } from './errors';
@@ -93,6 +94,8 @@ export class KeyValueService {
       idempotency: IdempotentWrites;
       limits: KeyValueLimits;
       ringSize: () => number;
+      /** Whether this coordinator's lease on its id is valid (docs/architecture.md#membership-and-migrations). */
+      leaseValid?: () => boolean;
       events?: KeyValueEvents;
     },
   ) {}
@@ -195,6 +198,8 @@ export class KeyValueService {
   }
 
   private requireNodes(): void {
+    // A coordinator whose lease lapsed may have missed ring versions: it must not place data.
+    if (this.deps.leaseValid && !this.deps.leaseValid()) throw new LeaseLapsedError();
     if (this.deps.ringSize() === 0) throw new NoStorageNodesError();
   }
 }

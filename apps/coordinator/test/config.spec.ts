@@ -45,4 +45,14 @@ describe('coordinator configuration', () => {
       loadCoordinatorConfig(undefined, { PAIRDB_CONSISTENCY_DEFAULT_LEVEL: 'most' }),
     ).toThrow(/consistency\.default_level.*"most".*PAIRDB_CONSISTENCY_DEFAULT_LEVEL/);
   });
+
+  it('takes membership.lease_ms as a duration and refuses one too short, naming the field', () => {
+    expect(loadCoordinatorConfig(undefined, {}).membership.lease_ms).toBe(15_000);
+    expect(
+      loadCoordinatorConfig(undefined, { PAIRDB_MEMBERSHIP_LEASE_MS: '2s' }).membership.lease_ms,
+    ).toBe(2_000);
+    expect(() => loadCoordinatorConfig(undefined, { PAIRDB_MEMBERSHIP_LEASE_MS: '100ms' })).toThrow(
+      /membership\.lease_ms.*PAIRDB_MEMBERSHIP_LEASE_MS/,
+    );
+  });
 });

@@ -217,8 +217,12 @@ export class PairDBClient {
     return { node: nodeFromWire(response.node), migrationId: response.migrationId };
   }
 
-  async removeStorageNode(nodeId: string, options: CallOptions = {}): Promise<NodeChange> {
-    const request = { nodeId: required('nodeId', nodeId) };
+  /** `force`: remove even when a down node holds the only copy of some keys (they are lost). */
+  async removeStorageNode(
+    nodeId: string,
+    options: CallOptions & { force?: boolean } = {},
+  ): Promise<NodeChange> {
+    const request = { nodeId: required('nodeId', nodeId), force: options.force ?? false };
     const response = await this.call(
       'RemoveStorageNode',
       this.raw.removeStorageNode,
@@ -250,6 +254,18 @@ export class PairDBClient {
       options.timeoutMs,
     );
     return migrationFromWire(response.migration);
+  }
+
+  /** Migrations, newest first; at most `limit` (default 20 on the server). */
+  async listMigrations(limit = 0, options: CallOptions = {}): Promise<Migration[]> {
+    const response = await this.call(
+      'ListMigrations',
+      this.raw.listMigrations,
+      { limit },
+      'safe',
+      options.timeoutMs,
+    );
+    return response.migrations.map(migrationFromWire);
   }
 
   close(): void {

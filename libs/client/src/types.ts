@@ -134,6 +134,16 @@ export interface Migration {
   /** 0 while running. */
   readonly completedAtUnixMs: number;
   readonly errorMessage: string;
+  /** A replication_factor_change's tenant and factors ('' and 0 otherwise). */
+  readonly tenantId: string;
+  readonly fromReplicationFactor: number;
+  readonly toReplicationFactor: number;
+  /** Moving ranges copied and verified, of all. */
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  readonly bytesMigrated: number;
+  /** What a forced removal lost; '' otherwise. */
+  readonly lostRanges: string;
 }
 
 /** A storage node's own view of itself (the internal HealthCheck RPC). */

@@ -89,6 +89,13 @@ export function migrationFromWire(migration: coordinatorV1.Migration | undefined
     startedAtUnixMs: Number(m.startedAtUnixMs),
     completedAtUnixMs: Number(m.completedAtUnixMs),
     errorMessage: m.errorMessage,
+    tenantId: m.tenantId,
+    fromReplicationFactor: m.fromReplicationFactor,
+    toReplicationFactor: m.toReplicationFactor,
+    rangesDone: Number(m.rangesDone),
+    rangesTotal: Number(m.rangesTotal),
+    bytesMigrated: Number(m.bytesMigrated),
+    lostRanges: m.lostRanges,
   };
 }
 

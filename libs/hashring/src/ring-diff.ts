@@ -1,7 +1,7 @@
 // Differences between two rings, for migrations: which arcs change replica sets and how.
 //
 // Law: for every token t, if the replica sets of t in `source` and `target` (preference lists of
-// length replicationFactor, compared as sets) differ, exactly one move contains t and carries
+// length sourceReplicationFactor and targetReplicationFactor, compared as sets) differ, exactly one move contains t and carries
 // both lists; if they are equal, no move contains t. A change of order alone (a new primary
 // among the same nodes) moves no data and is not reported.
 
@@ -22,21 +22,24 @@ export interface RangeMove extends TokenRange {
 }
 
 /**
- * The arcs whose replica set changes from `source` to `target` at `replicationFactor`, sorted by
- * end; the first may wrap past TOKEN_MAX. Adjacent arcs with the same lists are merged.
+ * The arcs whose replica set changes from `source` at `replicationFactor` to `target` at
+ * `targetReplicationFactor` (default: the same; a tenant's factor change diffs one ring with
+ * itself), sorted by end; the first may wrap past TOKEN_MAX. Adjacent arcs with the same lists
+ * are merged.
  */
 export function diffRings(
   source: HashRing<RingNode>,
   target: HashRing<RingNode>,
   replicationFactor: number,
+  targetReplicationFactor = replicationFactor,
 ): RangeMove[] {
-  const boundaries = unionOfRangeEnds(source, target, replicationFactor);
+  const boundaries = unionOfRangeEnds(source, target, replicationFactor, targetReplicationFactor);
   const moves: RangeMove[] = [];
   let start = boundaries[boundaries.length - 1];
   for (const end of boundaries) {
     // No boundary of either ring lies inside (start, end], so `end` speaks for the whole arc.
     const sourceReplicas = source.preferenceList(end, replicationFactor);
-    const targetReplicas = target.preferenceList(end, replicationFactor);
+    const targetReplicas = target.preferenceList(end, targetReplicationFactor);
     const gained = targetReplicas.filter((nodeId) => !sourceReplicas.includes(nodeId));
     const lost = sourceReplicas.filter((nodeId) => !targetReplicas.includes(nodeId));
     if (gained.length > 0 || lost.length > 0) {
@@ -56,11 +59,12 @@ export function diffRings(
 function unionOfRangeEnds(
   source: HashRing<RingNode>,
   target: HashRing<RingNode>,
-  replicationFactor: number,
+  sourceReplicationFactor: number,
+  targetReplicationFactor: number,
 ): Token[] {
   const ends = new Set<Token>();
-  for (const range of source.ranges(replicationFactor)) ends.add(range.end);
-  for (const range of target.ranges(replicationFactor)) ends.add(range.end);
+  for (const range of source.ranges(sourceReplicationFactor)) ends.add(range.end);
+  for (const range of target.ranges(targetReplicationFactor)) ends.add(range.end);
   return [...ends].sort((left, right) => (left < right ? -1 : left > right ? 1 : 0));
 }
 

@@ -42,6 +42,37 @@ describe('diffRings', () => {
     );
   });
 
+  it('a replication-factor change on one ring: a token moves iff its two lists differ', () => {
+    const ringAndFactors = ringMembers(6, 12).chain((nodes) =>
+      fc.tuple(
+        fc.constant(nodes),
+        fc.array(probeToken(nodes), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+      ),
+    );
+    fc.assert(
+      fc.property(ringAndFactors, ([nodes, tokens, fromFactor, toFactor]) => {
+        const ring = new HashRing(nodes);
+        const moves = diffRings(ring, ring, fromFactor, toFactor);
+        for (const token of tokens) {
+          const before = ring.preferenceList(token, fromFactor);
+          const after = ring.preferenceList(token, toFactor);
+          const containing = moves.filter((move) => rangeContains(move, token));
+          if (sameSet(before, after)) {
+            expect(containing).toEqual([]);
+          } else {
+            expect(containing).toHaveLength(1);
+            // Raising the factor only gains replicas; lowering it only loses them.
+            if (toFactor > fromFactor) expect(containing[0].lost).toEqual([]);
+            if (toFactor < fromFactor) expect(containing[0].gained).toEqual([]);
+            expect(containing[0].targetReplicas).toEqual(after);
+          }
+        }
+      }),
+    );
+  });
+
   it('reports nothing between a ring and itself, even rebuilt in another order', () => {
     const nodes = ['a', 'b', 'c', 'd'].map((nodeId) => ({ nodeId, virtualNodes: 32 }));
     expect(diffRings(new HashRing(nodes), new HashRing([...nodes].reverse()), 3)).toEqual([]);

@@ -16,6 +16,13 @@ function migration(overrides: Partial<Migration>): Migration {
     startedAtUnixMs: 1,
     completedAtUnixMs: 0,
     errorMessage: '',
+    tenantId: '',
+    fromReplicationFactor: 0,
+    toReplicationFactor: 0,
+    rangesDone: 0,
+    rangesTotal: 0,
+    bytesMigrated: 0,
+    lostRanges: '',
     ...overrides,
   };
 }

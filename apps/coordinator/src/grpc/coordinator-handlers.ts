@@ -66,6 +66,13 @@ function migrationToWire(m: Migration): coordinatorV1.Migration {
     startedAtUnixMs: BigInt(m.startedAtUnixMs),
     completedAtUnixMs: BigInt(m.completedAtUnixMs ?? 0),
     errorMessage: m.errorMessage ?? '',
+    tenantId: m.tenantId ?? '',
+    fromReplicationFactor: m.fromReplicationFactor ?? 0,
+    toReplicationFactor: m.toReplicationFactor ?? 0,
+    rangesDone: BigInt(m.rangesDone),
+    rangesTotal: BigInt(m.rangesTotal),
+    bytesMigrated: BigInt(m.bytesMigrated),
+    lostRanges: m.lostRanges ?? '',
   };
 }
 
@@ -152,30 +159,29 @@ export function createCoordinatorHandlers(
     updateReplicationFactor: rpc(
       deps,
       'update_replication_factor',
-      async (r: coordinatorV1.UpdateReplicationFactorRequest) => ({
-        tenant: tenantToWire(
-          await admin.updateReplicationFactor(
-            r.tenantId,
-            r.replicationFactor,
-            Number(r.expectedVersion),
-          ),
-        ),
-      }),
+      async (r: coordinatorV1.UpdateReplicationFactorRequest) => {
+        const admitted = await admin.updateReplicationFactor(
+          r.tenantId,
+          r.replicationFactor,
+          Number(r.expectedVersion),
+        );
+        return { tenant: tenantToWire(admitted.value), migrationId: admitted.migrationId };
+      },
     ),
     addStorageNode: rpc(
       deps,
       'add_storage_node',
-      async (r: coordinatorV1.AddStorageNodeRequest) => ({
-        node: nodeToWire(await admin.addStorageNode(r.nodeId, r.host, r.port, r.virtualNodes)),
-        migrationId: '',
-      }),
+      async (r: coordinatorV1.AddStorageNodeRequest) => {
+        const added = await admin.addStorageNode(r.nodeId, r.host, r.port, r.virtualNodes);
+        return { node: nodeToWire(added.value), migrationId: added.migrationId };
+      },
     ),
     removeStorageNode: rpc(
       deps,
       'remove_storage_node',
       async (r: coordinatorV1.RemoveStorageNodeRequest) => {
-        await admin.removeStorageNode(r.nodeId);
-        return { migrationId: '' };
+        const removed = await admin.removeStorageNode(r.nodeId, r.force);
+        return { migrationId: removed.migrationId };
       },
     ),
     listStorageNodes: rpc(deps, 'list_storage_nodes', async () => ({
@@ -186,6 +192,13 @@ export function createCoordinatorHandlers(
       'get_migration_status',
       async (r: coordinatorV1.GetMigrationStatusRequest) => ({
         migration: migrationToWire(await admin.getMigration(r.migrationId)),
+      }),
+    ),
+    listMigrations: rpc(
+      deps,
+      'list_migrations',
+      async (r: coordinatorV1.ListMigrationsRequest) => ({
+        migrations: (await admin.listMigrations(r.limit)).map(migrationToWire),
       }),
     ),
   };

@@ -7,9 +7,10 @@ import {
   packQuorumFailure,
   type StatusDetail,
 } from '@pairdb/wire-contract';
-import { RemovalRefusedError } from '../admin-service';
+import { UnreachableNodeRemovalError } from '../admin-service';
 import {
   KeyNotFoundError,
+  LeaseLapsedError,
   NoStorageNodesError,
   OverloadedQuorumError,
   QuorumError,
@@ -19,11 +20,17 @@ import { IdempotencyUnavailableError } from '../idempotency';
 import {
   InvalidMetadataError,
   MetadataUnavailableError,
+  MigrationExistsError,
   MigrationNotFoundError,
+  MigrationRunningError,
+  NodeCountBelowReplicationFactorError,
   NodeExistsError,
   NodeNotFoundError,
+  NodeStateError,
+  StaleDriverError,
   TenantExistsError,
   TenantNotFoundError,
+  TooFewNodesForReplicationFactorError,
   VersionConflictError,
 } from '../metadata';
 import { DuplicateInProgressError } from '../paths/idempotent-writes';
@@ -39,15 +46,22 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [MigrationNotFoundError, status.NOT_FOUND],
   [TenantExistsError, status.ALREADY_EXISTS],
   [NodeExistsError, status.ALREADY_EXISTS],
+  [MigrationExistsError, status.ALREADY_EXISTS],
   [VersionConflictError, status.ABORTED],
+  [StaleDriverError, status.ABORTED],
   [DuplicateInProgressError, status.ABORTED],
   [OverloadedQuorumError, status.RESOURCE_EXHAUSTED],
   [QuorumError, status.UNAVAILABLE],
   [NoStorageNodesError, status.UNAVAILABLE],
   [MetadataUnavailableError, status.UNAVAILABLE],
+  [LeaseLapsedError, status.UNAVAILABLE],
   [IdempotencyUnavailableError, status.UNAVAILABLE],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
-  [RemovalRefusedError, status.FAILED_PRECONDITION],
+  [UnreachableNodeRemovalError, status.FAILED_PRECONDITION],
+  [MigrationRunningError, status.FAILED_PRECONDITION],
+  [NodeStateError, status.FAILED_PRECONDITION],
+  [NodeCountBelowReplicationFactorError, status.FAILED_PRECONDITION],
+  [TooFewNodesForReplicationFactorError, status.FAILED_PRECONDITION],
 ];
 
 /** Each kind of replica failure as the gRPC code name a client reads in QuorumFailure. */
@@ -57,6 +71,8 @@ const REPLICA_FAILURE_CODES: Record<ReplicaFailureKind, keyof typeof status> = {
   overloaded: 'RESOURCE_EXHAUSTED',
   refused: 'INVALID_ARGUMENT',
   damaged: 'DATA_LOSS',
+  // The replica refused a stale ring version; the coordinator already reloaded and retried.
+  fenced: 'ABORTED',
   // The replica answered something the coordinator could not read: a bug on one side.
   corrupt: 'INTERNAL',
   missing: 'UNAVAILABLE',

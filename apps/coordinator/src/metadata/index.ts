@@ -1,5 +1,5 @@
-// The coordinator's metadata store: tenants, storage nodes, the ring version and data
-// migrations, on PostgreSQL or embedded PGlite. Request paths use MetadataStore only.
+// The coordinator's metadata store: tenants, storage nodes, the ring version, data migrations
+// and the coordinator registry, on PostgreSQL or embedded PGlite. Request paths use MetadataStore only.
 export * from './metadata-errors';
 export * from './metadata-store';
 export {
@@ -17,5 +17,6 @@ export {
   runSchemaMigrations,
   type SchemaMigrationReport,
 } from './schema-migrations';
+export { SERIALIZABLE_ATTEMPTS_MAX } from './serializable-transaction';
 export { SqlMetadataStore } from './sql-metadata-store';
 export { TOKEN_MAX } from './sql-values';

@@ -5,7 +5,13 @@
 //   VersionConflictError                                       -> ABORTED
 //   InvalidMetadataError                                       -> INVALID_ARGUMENT
 //   MetadataUnavailableError                                   -> UNAVAILABLE
-// Schema-migration errors stop start-up; they never reach a client.
+//   MigrationRunningError, NodeStateError,
+//   NodeCountBelowReplicationFactorError,
+//   TooFewNodesForReplicationFactorError                       -> FAILED_PRECONDITION
+//   StaleDriverError                                           -> ABORTED
+// Schema-migration errors stop start-up, and so does CoordinatorIdInUseError; they, and the
+// lease errors a coordinator handles itself, never reach a client.
+import type { Migration, NodeStatus } from './metadata-store';
 
 /** Base of every metadata-store error, so callers can tell them from bugs. */
 export class MetadataError extends Error {
@@ -65,6 +71,113 @@ export class MigrationNotFoundError extends MetadataError {
   }
 }
 
+/** Admission refused: another migration is unfinished (one migration at a time). */
+export class MigrationRunningError extends MetadataError {
+  constructor(readonly running: Migration) {
+    super(
+      `migration ${JSON.stringify(running.migrationId)} (${running.type} of ` +
+        `${migrationSubject(running)}) is ${running.status}; one migration runs at a time`,
+    );
+  }
+}
+
+/** The node is not in the status the operation needs. */
+export class NodeStateError extends MetadataError {
+  constructor(
+    readonly nodeId: string,
+    readonly status: NodeStatus,
+    readonly required: NodeStatus = 'active',
+  ) {
+    super(`storage node ${JSON.stringify(nodeId)} is ${status}, not ${required}`);
+  }
+}
+
+/** Removing the node would leave fewer active nodes than a tenant's replication factor. */
+export class NodeCountBelowReplicationFactorError extends MetadataError {
+  constructor(
+    readonly nodeId: string,
+    readonly remaining: number,
+    readonly replicationFactor: number,
+    readonly tenantId: string,
+  ) {
+    super(
+      `removing storage node ${JSON.stringify(nodeId)} would leave ${remaining} active ` +
+        `storage nodes, fewer than the replication factor ${replicationFactor} of tenant ` +
+        JSON.stringify(tenantId),
+    );
+  }
+}
+
+/** A replication factor larger than the number of active storage nodes. */
+export class TooFewNodesForReplicationFactorError extends MetadataError {
+  constructor(
+    readonly tenantId: string,
+    readonly replicationFactor: number,
+    readonly activeNodes: number,
+  ) {
+    super(
+      `replication factor ${replicationFactor} for tenant ${JSON.stringify(tenantId)} needs ` +
+        `${replicationFactor} active storage nodes, the cluster has ${activeNodes}`,
+    );
+  }
+}
+
+/** A driver call whose epoch, phase or status no longer matches: another driver took over, or
+ * the migration moved on. The caller stops driving. */
+export class StaleDriverError extends MetadataError {
+  constructor(
+    readonly migrationId: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`migration ${JSON.stringify(migrationId)}: expected ${expected}, found ${actual}`);
+  }
+}
+
+/** Another live process holds this coordinator id: a duplicate id must never start. */
+export class CoordinatorIdInUseError extends MetadataError {
+  constructor(
+    readonly coordinatorId: string,
+    readonly holderInstanceId: string,
+    readonly leaseRemainingMs: number,
+  ) {
+    super(
+      `coordinator id ${JSON.stringify(coordinatorId)} is held by live instance ` +
+        `${JSON.stringify(holderInstanceId)} (lease ${leaseRemainingMs} ms left); ` +
+        'each coordinator needs a unique id',
+    );
+  }
+}
+
+/** The coordinator's registry row is gone or another instance took it over. */
+export class CoordinatorLeaseLostError extends MetadataError {
+  constructor(
+    readonly coordinatorId: string,
+    readonly instanceId: string,
+    readonly holderInstanceId: string | null,
+  ) {
+    super(
+      `coordinator ${JSON.stringify(coordinatorId)} instance ${JSON.stringify(instanceId)} ` +
+        (holderInstanceId === null
+          ? 'lost its lease: the registry row is gone'
+          : `lost its lease to instance ${JSON.stringify(holderInstanceId)}`),
+    );
+  }
+}
+
+/** A lease renewal refused because the coordinator has not taken the previous ring version. */
+export class StaleRingVersionError extends MetadataError {
+  constructor(
+    readonly takenRingVersion: number,
+    readonly currentRingVersion: number,
+  ) {
+    super(
+      `lease not renewed: ring version ${takenRingVersion} taken, but the ring is at ` +
+        `${currentRingVersion}; take at least ${currentRingVersion - 1} first`,
+    );
+  }
+}
+
 /** A value the schema would refuse (replication factor out of range, bad token, ...). */
 export class InvalidMetadataError extends MetadataError {
   constructor(
@@ -105,6 +218,12 @@ export class SchemaMigrationFileError extends MetadataError {
   ) {
     super(`schema migration ${filePath}: ${reason}`);
   }
+}
+
+function migrationSubject(migration: Migration): string {
+  return migration.type === 'replication_factor_change'
+    ? `tenant ${JSON.stringify(migration.tenantId)}`
+    : `node ${JSON.stringify(migration.nodeId)}`;
 }
 
 function describeValue(value: unknown): string {

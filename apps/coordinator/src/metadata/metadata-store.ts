@@ -9,6 +9,12 @@
 // - The ring version grows by exactly 1 with every storage-node change (add, status change,
 //   remove), in the same transaction as the change, and each bump NOTIFYs its new value to
 //   every onRingChange listener (of every coordinator on the same database) after commit.
+//   Admitting a migration and every step of one bump it too.
+// - At most one migration is unfinished (pending or in progress), whatever its kind.
+// - Of two calls holding the same driver epoch, the one made after a newer claim fails: a
+//   takeover fences the old driver out of every update.
+// - A coordinator id is held by at most one instance with a live lease (database clock), and
+//   its HLC high-water mark never decreases.
 
 /** Replication factor bounds (docs/architecture.md#metadata); the schema's CHECK says the same. */
 export const REPLICATION_FACTOR_MIN = 1;
@@ -21,6 +27,12 @@ export const VIRTUAL_NODES_DEFAULT = 150;
 export const RING_CHANGE_CHANNEL = 'pairdb_ring';
 /** Longest tenant, node and migration id: the VARCHAR(255) of the schema. */
 export const METADATA_ID_LENGTH_MAX = 255;
+/** Longest coordinator instance id: the VARCHAR(64) of the schema (a UUID is 36). */
+export const COORDINATOR_INSTANCE_ID_LENGTH_MAX = 64;
+/** Longest lease the store accepts: a day; anything longer is a unit mistake. */
+export const LEASE_MS_MAX = 24 * 60 * 60 * 1000;
+/** Most migrations one listMigrations call returns. */
+export const MIGRATIONS_LISTED_MAX = 1000;
 
 export type ConflictResolution = 'lww' | 'siblings';
 export const CONFLICT_RESOLUTIONS: readonly ConflictResolution[] = ['lww', 'siblings'];
@@ -28,18 +40,35 @@ export const CONFLICT_RESOLUTIONS: readonly ConflictResolution[] = ['lww', 'sibl
 export type NodeStatus = 'joining' | 'active' | 'draining' | 'inactive';
 export const NODE_STATUSES: readonly NodeStatus[] = ['joining', 'active', 'draining', 'inactive'];
 
-export type MigrationType = 'node_addition' | 'node_deletion';
-export const MIGRATION_TYPES: readonly MigrationType[] = ['node_addition', 'node_deletion'];
+export type MigrationType = 'node_addition' | 'node_deletion' | 'replication_factor_change';
+export const MIGRATION_TYPES: readonly MigrationType[] = [
+  'node_addition',
+  'node_deletion',
+  'replication_factor_change',
+];
 
-export type MigrationStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';
+export type MigrationStatus =
+  'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'rolled_back';
 export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
   'pending',
   'in_progress',
   'completed',
   'failed',
   'cancelled',
+  'rolled_back',
+];
+/** At most one migration has one of these (the schema's unique index says the same). */
+export const UNFINISHED_MIGRATION_STATUSES: readonly MigrationStatus[] = ['pending', 'in_progress'];
+
+/** How a driver ends a migration. */
+export type MigrationOutcome = 'completed' | 'failed' | 'rolled_back';
+export const MIGRATION_OUTCOMES: readonly MigrationOutcome[] = [
+  'completed',
+  'failed',
+  'rolled_back',
 ];
 
+/** In order (docs/architecture.md#membership-metadata). */
 export type MigrationPhase = 'dual_write' | 'data_copy' | 'cutover' | 'cleanup';
 export const MIGRATION_PHASES: readonly MigrationPhase[] = [
   'dual_write',
@@ -47,6 +76,8 @@ export const MIGRATION_PHASES: readonly MigrationPhase[] = [
   'cutover',
   'cleanup',
 ];
+/** Phases after which a migration only rolls forward: reads may already use the new owners. */
+export const ROLL_FORWARD_PHASES: readonly MigrationPhase[] = ['cutover', 'cleanup'];
 
 export interface Tenant {
   tenantId: string;
@@ -87,67 +118,117 @@ export interface NewStorageNode {
 export interface Migration {
   migrationId: string;
   type: MigrationType;
+  /** The node joining or leaving; '' for a replication_factor_change, which moves no node. */
   nodeId: string;
+  /** The tenant of a replication_factor_change; null for node migrations. */
+  tenantId: string | null;
+  /** Replication factors of a replication_factor_change; null for node migrations. */
+  fromReplicationFactor: number | null;
+  toReplicationFactor: number | null;
+  /** A node deletion that may lose ranges no surviving replica holds (RF 1). */
+  force: boolean;
   status: MigrationStatus;
   phase: MigrationPhase;
+  /** The instance holding the driver lease (lapsed or not); null before the first claim. */
+  driverInstanceId: string | null;
+  /** Grows with every claim; every driver update is conditional on it. */
+  driverEpoch: number;
   keysMigrated: number;
   totalKeys: number;
+  bytesMigrated: number;
+  rangesDone: number;
+  rangesTotal: number;
+  /** Ranges a forced deletion could not rebuild, as the driver described them. */
+  lostRanges: string | null;
+  /** The ring version of the current phase. */
+  ringVersion: number;
   startedAtUnixMs: number;
   updatedAtUnixMs: number;
-  /** Set when the status becomes completed, failed or cancelled. */
+  /** Set when the status becomes final (completed, failed, cancelled, rolled_back). */
   completedAtUnixMs: number | null;
   errorMessage: string | null;
 }
 
-export interface NewMigration {
-  migrationId: string;
-  type: MigrationType;
-  nodeId: string;
-  /** Default 'pending'. */
-  status?: MigrationStatus;
-  /** Default 'dual_write'. */
-  phase?: MigrationPhase;
-  /** Default 0 (unknown until the copy counts it). */
-  totalKeys?: number;
+/** An admitted migration or a step of one, with the ring version it produced. */
+export interface Admitted {
+  migration: Migration;
+  ringVersion: number;
 }
 
-/** Fields to change; absent fields keep their value. */
-export interface MigrationUpdate {
-  status?: MigrationStatus;
+/** One step of a migration: a new phase, a final status, or both. */
+export interface MigrationStep {
   phase?: MigrationPhase;
-  keysMigrated?: number;
-  totalKeys?: number;
-  /** null clears it. */
+  status?: MigrationOutcome;
+  /** null clears it; absent keeps it. */
   errorMessage?: string | null;
+  lostRanges?: string;
 }
 
-/** Copy progress of one token range of a migration, the unit of resumption. */
-export interface MigrationCheckpoint {
+/** Progress counters of a migration, replaced as a whole. */
+export interface MigrationProgress {
+  keysMigrated: number;
+  bytesMigrated: number;
+  rangesDone: number;
+  rangesTotal: number;
+  totalKeys: number;
+}
+
+/** Copy progress of one token range of one tenant from one source to one destination. */
+export interface CopyCheckpoint {
   migrationId: string;
+  tenantId: string;
   /** Ring tokens (uint64); a range may wrap, so rangeStart > rangeEnd is legal. */
   rangeStart: bigint;
   rangeEnd: bigint;
-  /** The last key copied, as the engine's raw bytes; null before the first. */
-  lastMigratedKey: Buffer | null;
-  keysMigrated: number;
+  sourceNodeId: string;
+  destinationNodeId: string;
+  /** The last key copied, as raw bytes; null before the first. */
+  lastKey: Buffer | null;
+  keysCopied: number;
+  bytesCopied: number;
   completed: boolean;
-  updatedAtUnixMs: number;
 }
 
-export type NewMigrationCheckpoint = Omit<MigrationCheckpoint, 'updatedAtUnixMs'>;
+export interface CoordinatorClaim {
+  coordinatorId: string;
+  /** This process (random per start, at most COORDINATOR_INSTANCE_ID_LENGTH_MAX characters). */
+  instanceId: string;
+  /** Where it serves, for operators; null when unknown. */
+  address: string | null;
+  leaseMs: number;
+}
+
+export interface CoordinatorRenewal {
+  coordinatorId: string;
+  instanceId: string;
+  leaseMs: number;
+  /** The newest ring version this coordinator has taken. */
+  takenRingVersion: number;
+  /** No dot of this coordinator will exceed it before its next renewal. */
+  hlcHighWater: bigint;
+}
+
+export interface LiveCoordinator {
+  coordinatorId: string;
+  instanceId: string;
+  address: string | null;
+  takenRingVersion: number;
+  /** By the database's clock, at the time of the query; always > 0. */
+  leaseRemainingMs: number;
+}
 
 /** Node changes answer the ring version they produced. */
 export interface NodeChange {
   node: StorageNode;
   ringVersion: number;
-  /** The migration created in the same transaction, when one was asked for. */
-  migration: Migration | null;
 }
 
 /** The storage nodes and the ring version they make up, read in one snapshot. */
 export interface RingSnapshot {
   ringVersion: number;
   nodes: StorageNode[];
+  /** The unfinished migration (pending or in progress), if any. */
+  migration: Migration | null;
 }
 
 /** Called with the new ring version; also after a lost listening connection is back. */
@@ -171,45 +252,98 @@ export interface MetadataStore {
    * leave at least this many nodes. */
   maxReplicationFactor(): Promise<number>;
 
-  /** Adds a node (and, in the same transaction, its migration) and bumps the ring version.
-   * Throws NodeExistsError, MigrationExistsError, InvalidMetadataError. */
-  addStorageNode(node: NewStorageNode, migration?: NewMigration): Promise<NodeChange>;
+  /** Adds a node and bumps the ring version. Throws NodeExistsError, InvalidMetadataError. */
+  addStorageNode(node: NewStorageNode): Promise<NodeChange>;
   /** Throws NodeNotFoundError. */
   getStorageNode(nodeId: string): Promise<StorageNode>;
   /** Ordered by node id; all statuses unless `statuses` narrows them. */
   listStorageNodes(statuses?: readonly NodeStatus[]): Promise<StorageNode[]>;
-  /** Changes a node's status (and may create its migration) and bumps the ring version.
-   * Throws NodeNotFoundError, MigrationExistsError. */
-  setStorageNodeStatus(
-    nodeId: string,
-    status: NodeStatus,
-    migration?: NewMigration,
-  ): Promise<NodeChange>;
+  /** Changes a node's status and bumps the ring version. Throws NodeNotFoundError. */
+  setStorageNodeStatus(nodeId: string, status: NodeStatus): Promise<NodeChange>;
   /** Deletes the node row and bumps the ring version; resolves to the new ring version.
    * Throws NodeNotFoundError. */
   removeStorageNode(nodeId: string): Promise<number>;
   getRingVersion(): Promise<number>;
   /** Bumps the ring version without a node change (forces every coordinator to reload). */
   bumpRingVersion(): Promise<number>;
-  /** All nodes with the ring version, consistent with each other. */
+  /** All nodes, the ring version and the unfinished migration, read in one snapshot. */
   getRing(): Promise<RingSnapshot>;
   /** Listens for ring-version bumps; resolves once listening, to the unsubscribe. */
   onRingChange(listener: RingChangeListener): Promise<() => Promise<void>>;
 
-  /** Throws MigrationExistsError. */
-  createMigration(migration: NewMigration): Promise<Migration>;
+  // Admission (docs/architecture.md#membership-metadata). Each runs in one serializable
+  // transaction that refuses with MigrationRunningError while any migration is unfinished,
+  // creates the migration in_progress at phase dual_write, bumps the ring version (stored as
+  // migration.ringVersion) and NOTIFYs it on commit.
+
+  /** Inserts the node 'joining'. Throws NodeExistsError (ids are never reused, whatever the
+   * old node's status), MigrationExistsError, InvalidMetadataError. */
+  admitNodeAddition(migrationId: string, node: NewStorageNode): Promise<Admitted>;
+  /** Sets an active node 'draining'. Throws NodeNotFoundError, NodeStateError (not active),
+   * NodeCountBelowReplicationFactorError, MigrationExistsError. */
+  admitNodeDeletion(migrationId: string, nodeId: string, force: boolean): Promise<Admitted>;
+  /** Bumps the tenant's version now (a concurrent stale update fails) but keeps its factor
+   * until completion. expectedVersion 0 skips the optimistic check. Throws TenantNotFoundError,
+   * VersionConflictError, InvalidMetadataError (unchanged or out-of-range factor),
+   * TooFewNodesForReplicationFactorError, MigrationExistsError. */
+  admitReplicationFactorChange(
+    migrationId: string,
+    tenantId: string,
+    replicationFactor: number,
+    expectedVersion: number,
+  ): Promise<Admitted>;
+
+  // Driving. One driver at a time, by lease (database clock) and epoch; every call below but
+  // claim is conditional on the epoch and throws StaleDriverError when another claim came since
+  // or the migration is no longer in progress.
+
+  /** Takes the driver lease when free, lapsed or already this instance's; increments the
+   * epoch and resolves to it. null while another instance holds a live lease.
+   * Throws MigrationNotFoundError, StaleDriverError (not in progress). */
+  claimMigrationDriver(
+    migrationId: string,
+    instanceId: string,
+    leaseMs: number,
+  ): Promise<number | null>;
+  renewMigrationDriver(migrationId: string, epoch: number, leaseMs: number): Promise<void>;
+  /** Conditional on (migration, epoch, expectedPhase, in_progress); always bumps the ring
+   * version. A final status applies its effect on the node or tenant in the same transaction
+   * (docs/architecture.md#membership-metadata). Rolling back after cutover is refused
+   * (InvalidMetadataError). */
+  advanceMigration(
+    migrationId: string,
+    epoch: number,
+    expectedPhase: MigrationPhase,
+    step: MigrationStep,
+  ): Promise<Admitted>;
+  recordMigrationProgress(
+    migrationId: string,
+    epoch: number,
+    progress: MigrationProgress,
+  ): Promise<void>;
+  /** Inserts or replaces the checkpoint of its (migration, tenant, range start, source,
+   * destination). */
+  upsertCopyCheckpoint(epoch: number, checkpoint: CopyCheckpoint): Promise<void>;
+  /** Ordered by tenant, range start, source, destination. */
+  listCopyCheckpoints(migrationId: string): Promise<CopyCheckpoint[]>;
   /** Throws MigrationNotFoundError. */
   getMigration(migrationId: string): Promise<Migration>;
-  /** A final status (completed, failed, cancelled) also sets completedAtUnixMs.
-   * Throws MigrationNotFoundError, InvalidMetadataError. */
-  updateMigration(migrationId: string, update: MigrationUpdate): Promise<Migration>;
-  /** Pending and in-progress migrations, oldest first. */
-  listActiveMigrations(): Promise<Migration[]>;
-  /** Inserts or replaces the checkpoint of (migrationId, rangeStart).
-   * Throws MigrationNotFoundError, InvalidMetadataError. */
-  upsertCheckpoint(checkpoint: NewMigrationCheckpoint): Promise<MigrationCheckpoint>;
-  /** Ordered by range start. */
-  listCheckpoints(migrationId: string): Promise<MigrationCheckpoint[]>;
+  /** Newest first; `limit` in 1..MIGRATIONS_LISTED_MAX. */
+  listMigrations(limit: number): Promise<Migration[]>;
+  getUnfinishedMigration(): Promise<Migration | null>;
+
+  // The coordinator registry: coordinator ids are unique among live processes.
+
+  /** Takes the id unless another instance holds a live lease (CoordinatorIdInUseError);
+   * resolves to the stored HLC high-water mark (0n for a new id). */
+  claimCoordinatorId(claim: CoordinatorClaim): Promise<{ hlcHighWater: bigint }>;
+  /** Throws CoordinatorLeaseLostError (row missing or another instance's),
+   * StaleRingVersionError (taken version older than current - 1; the lease is not renewed). */
+  renewCoordinatorLease(renewal: CoordinatorRenewal): Promise<void>;
+  /** Lapses this instance's lease at once; the row (and its high-water mark) stays. */
+  releaseCoordinatorId(coordinatorId: string, instanceId: string): Promise<void>;
+  /** Coordinators whose lease has not lapsed, ordered by id. */
+  listLiveCoordinators(): Promise<LiveCoordinator[]>;
 
   /** Resolves when the database answers; throws MetadataUnavailableError otherwise. */
   ping(): Promise<void>;

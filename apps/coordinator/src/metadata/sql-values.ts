@@ -72,3 +72,19 @@ export function decodeBoolean(value: unknown, column: string): boolean {
   }
   return value;
 }
+
+/** A NUMERIC (or BIGINT) column that must stay exact beyond 2^53: a hybrid-logical-clock reading. */
+export function decodeBigint(value: unknown, column: string): bigint {
+  if (typeof value !== 'string' && typeof value !== 'bigint' && typeof value !== 'number') {
+    throw new Error(`column ${column}: expected an integer, got ${String(value)}`);
+  }
+  try {
+    return BigInt(value);
+  } catch {
+    throw new Error(`column ${column}: expected an integer, got ${String(value)}`);
+  }
+}
+
+export function decodeOptionalInteger(value: unknown, column: string): number | null {
+  return value === null || value === undefined ? null : decodeInteger(value, column);
+}

@@ -3,7 +3,8 @@
 // policy). Once every replica has answered or failed, replicas that returned less than the
 // reconciled set, including those that answered after the client got its reply, are queued for
 // read repair; so are replicas that failed with DATA_LOSS (up, but the key's stored bytes are
-// damaged: the repair replaces them).
+// damaged: the repair replaces them). While a migration moves the key's range, R replies come
+// from `old` until cutover and from `new` after it (docs/architecture.md#membership-and-migrations).
 import {
   collapseToWinner,
   dotsEqual,
@@ -15,9 +16,10 @@ import {
   type VersionSet,
 } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
-import { quorumError } from '../errors';
+import { QuorumError, quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
+  anyFenced,
   isNodeFailure,
   missingReplicas,
   ReplicaFailure,
@@ -29,7 +31,8 @@ import {
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
-import type { PlacementSource } from '../routing/placement';
+import type { RequestsInFlight } from '../routing/requests-in-flight';
+import type { PlacementSource } from '../routing/ring-view';
 import { requiredReplies, type Consistency } from './consistency';
 import type { ReadRepairQueue } from './read-repair';
 
@@ -55,6 +58,10 @@ export interface ReadPathDeps {
   readonly repairs: ReadRepairQueue;
   readonly timeoutMs: number;
   readonly onQuorumFailure?: () => void;
+  /** Counts each read, until its last replica answered, under its ring version. */
+  readonly inFlight?: RequestsInFlight;
+  /** Reloads the ring after a node refused this coordinator's ring version. */
+  readonly reloadRing?: () => Promise<void>;
 }
 
 interface Reply {
@@ -66,18 +73,33 @@ interface Reply {
 export class ReadPath {
   constructor(private readonly deps: ReadPathDeps) {}
 
-  read(command: ReadCommand): Promise<ReadOutcome> {
-    const { replicas } = this.deps.placement.placementOf(
+  async read(command: ReadCommand): Promise<ReadOutcome> {
+    try {
+      return await this.attempt(command);
+    } catch (error) {
+      if (!(error instanceof QuorumError) || !anyFenced(error.failures) || !this.deps.reloadRing) {
+        throw error;
+      }
+      await this.deps.reloadRing();
+      return this.attempt(command);
+    }
+  }
+
+  private attempt(command: ReadCommand): Promise<ReadOutcome> {
+    const placement = this.deps.placement.placementOf(
       command.tenantId,
       command.key,
       command.replicationFactor,
     );
-    const required = requiredReplies(command.consistency, command.replicationFactor);
-    const operation = prepareRead(command.tenantId, command.key);
+    const { replicas, replicationFactor } = placement.reads;
+    const ringVersion = placement.ringVersion;
+    const required = requiredReplies(command.consistency, replicationFactor);
+    const operation = prepareRead(command.tenantId, command.key, ringVersion);
+    const done = this.deps.inFlight?.begin(ringVersion);
     const replies: Reply[] = [];
     const failures: ReplicaFailure[] = [];
     if (replicas.length < required) {
-      failures.push(missingReplicas(replicas.length, command.replicationFactor));
+      failures.push(missingReplicas(replicas.length, replicationFactor));
     }
     let finished = 0;
     return new Promise<ReadOutcome>((resolve, reject) => {
@@ -92,8 +114,10 @@ export class ReadPath {
           this.deps.onQuorumFailure?.();
           reject(quorumError('read', replies.length, required, failures));
         }
-        if (++finished === replicas.length)
-          this.repairStale(command, replies, damagedNodes(replicas, failures));
+        if (++finished === replicas.length) {
+          this.repairStale(command, ringVersion, replies, damagedNodes(replicas, failures));
+          done?.();
+        }
       };
       // Whatever goes wrong while handling one reply (a bug included) fails this read with that
       // error: it must never escape as an unhandled rejection, which would end the process.
@@ -120,6 +144,7 @@ export class ReadPath {
       }
       if (replicas.length === 0) {
         settled = true;
+        done?.();
         reject(quorumError('read', 0, required, failures));
       }
     });
@@ -150,6 +175,7 @@ export class ReadPath {
 
   private repairStale(
     command: ReadCommand,
+    ringVersion: number,
     replies: readonly Reply[],
     damaged: readonly ReplicaNode[],
   ): void {
@@ -165,6 +191,7 @@ export class ReadPath {
         key: command.key,
         versions: merged,
         policy: command.policy,
+        ringVersion,
       });
     }
   }

@@ -1,9 +1,13 @@
 // Read repair (docs/architecture.md#the-read-path-and-read-repair): replicas that answered a read
 // with stale versions or none, or whose stored copy was damaged, get the reconciled set written
 // back, asynchronously, through a bounded queue drained by a few workers. A full queue drops the
-// repair and counts it (the next read of the key queues it again).
+// repair and counts it (the next read of the key queues it again). A repair is sent under the ring
+// version of the read that found it; when the coordinator takes a newer version, repairs still
+// queued under older ones are dropped (the next read or anti-entropy finds them again), so the
+// version barrier never waits on a long queue.
 import type { VersionSet } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
+import type { RequestsInFlight } from '../routing/requests-in-flight';
 import {
   prepareRepair,
   type ReplicaNode,
@@ -21,6 +25,8 @@ export interface RepairJob {
   readonly key: string;
   readonly versions: VersionSet;
   readonly policy: ConflictPolicy;
+  /** The ring version of the read that found the stale replica. */
+  readonly ringVersion: number;
 }
 
 export interface ReadRepairEvents {
@@ -36,10 +42,17 @@ export interface ReadRepairOptions {
   queueMax?: number;
   workers?: number;
   events?: ReadRepairEvents;
+  /** Counts each queued or running repair under its ring version. */
+  inFlight?: RequestsInFlight;
+}
+
+interface QueuedRepair {
+  readonly job: RepairJob;
+  readonly done: (() => void) | undefined;
 }
 
 export class ReadRepairQueue {
-  private readonly queue: RepairJob[] = [];
+  private queue: QueuedRepair[] = [];
   private active = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -56,9 +69,22 @@ export class ReadRepairQueue {
       this.options.events?.onDropped?.();
       return false;
     }
-    this.queue.push(job);
+    this.queue.push({ job, done: this.options.inFlight?.begin(job.ringVersion) });
     this.pump();
     return true;
+  }
+
+  /** Drops queued repairs placed under a version below `ringVersion`; answers how many. */
+  dropOlderThan(ringVersion: number): number {
+    const stale = this.queue.filter((queued) => queued.job.ringVersion < ringVersion);
+    if (stale.length === 0) return 0;
+    this.queue = this.queue.filter((queued) => queued.job.ringVersion >= ringVersion);
+    for (const queued of stale) {
+      this.options.events?.onDropped?.();
+      queued.done?.();
+    }
+    this.wakeIdle();
+    return stale.length;
   }
 
   /** Resolves once nothing is queued or running (tests, shutdown). */
@@ -70,22 +96,32 @@ export class ReadRepairQueue {
   private pump(): void {
     const workers = this.options.workers ?? REPAIR_WORKERS_DEFAULT;
     while (this.active < workers && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+      const queued = this.queue.shift()!;
       this.active++;
-      void this.run(job).finally(() => {
+      void this.run(queued.job).finally(() => {
         this.active--;
+        queued.done?.();
         this.pump();
-        if (this.active === 0 && this.queue.length === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const resolve of waiters) resolve();
-        }
+        this.wakeIdle();
       });
     }
   }
 
+  private wakeIdle(): void {
+    if (this.active !== 0 || this.queue.length !== 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   private async run(job: RepairJob): Promise<void> {
-    const operation = prepareRepair(job.tenantId, job.key, job.versions, job.policy);
+    const operation = prepareRepair(
+      job.tenantId,
+      job.key,
+      job.versions,
+      job.policy,
+      job.ringVersion,
+    );
     try {
       await this.options.transport.send(job.node, operation, this.options.timeoutMs);
       this.options.events?.onDone?.();

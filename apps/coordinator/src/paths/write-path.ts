@@ -2,11 +2,20 @@
 // it to every replica at once, answer as soon as W replicas acknowledged while the rest finish in
 // the background. A replica that fails gets a hint: the same write, handed to the nearest healthy
 // stand-in past the preference list with the intended owner attached. Hints never count toward W.
-import { joinVersionVectors, VersionVector, type HybridLogicalClock } from '@pairdb/vectorclock';
+// While a migration moves the key's range the write has two replica sets, `old` and `new`, and
+// needs W acks in each (docs/architecture.md#membership-and-migrations); a node refusing the ring
+// version makes the coordinator reload the ring and retry once with the same dot.
+import {
+  joinVersionVectors,
+  VersionVector,
+  type Dot,
+  type HybridLogicalClock,
+} from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
-import { quorumError } from '../errors';
+import { QuorumError, quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
+  anyFenced,
   isNodeFailure,
   missingReplicas,
   ReplicaFailure,
@@ -18,7 +27,8 @@ import {
   type ReplicaNode,
   type ReplicaTransport,
 } from '../replicas/replica-transport';
-import type { PlacementSource } from '../routing/placement';
+import type { RequestsInFlight } from '../routing/requests-in-flight';
+import type { PlacementSource, ReplicaSet } from '../routing/ring-view';
 import { requiredReplies, type Consistency } from './consistency';
 
 export interface WriteCommand {
@@ -57,43 +67,68 @@ export interface WritePathDeps {
   readonly health: NodeHealth;
   readonly timeoutMs: number;
   readonly events?: WritePathEvents;
+  /** Counts each write, stragglers and hints included, under its ring version. */
+  readonly inFlight?: RequestsInFlight;
+  /** Reloads the ring after a node refused this coordinator's ring version. */
+  readonly reloadRing?: () => Promise<void>;
 }
 
 export class WritePath {
   constructor(private readonly deps: WritePathDeps) {}
 
   async write(command: WriteCommand): Promise<WriteOutcome> {
-    const { replicas, standIns } = this.deps.placement.placementOf(
+    const dot = { actor: this.deps.actor, counter: this.deps.clock.next() };
+    try {
+      return await this.attempt(command, dot);
+    } catch (error) {
+      if (!(error instanceof QuorumError) || !anyFenced(error.failures) || !this.deps.reloadRing) {
+        throw error;
+      }
+      // Same dot: a replica that took the first attempt merges the second as the same version.
+      await this.deps.reloadRing();
+      return this.attempt(command, dot);
+    }
+  }
+
+  private attempt(command: WriteCommand, dot: Dot): Promise<WriteOutcome> {
+    const placement = this.deps.placement.placementOf(
       command.tenantId,
       command.key,
       command.replicationFactor,
     );
-    const required = requiredReplies(command.consistency, command.replicationFactor);
-    const build = this.requestBuilder(command);
+    const sets = placement.writes.map((set) => new SetQuorum(set, command.consistency));
+    const targets = uniqueReplicas(placement.writes);
+    const build = this.requestBuilder(command, dot, placement.ringVersion);
     const operation = build(undefined);
-    const hinting = new HintRouter(standIns, this.deps.health);
+    const hinting = new HintRouter(placement.standIns, this.deps.health);
+    // Stragglers and hints keep the ring version busy after the answer; the barrier waits for them.
+    let working = targets.length;
+    const done = this.deps.inFlight?.begin(placement.ringVersion);
+    const finishOne = () => {
+      if (--working === 0) done?.();
+    };
+    if (working === 0) done?.();
 
     return new Promise<WriteOutcome>((resolve, reject) => {
-      let acknowledged = 0;
       let settled = false;
-      let outstanding = replicas.length;
+      let outstanding = targets.length;
+      let acknowledged = 0;
       let clock = VersionVector.EMPTY;
       const failures: ReplicaFailure[] = [];
-      if (replicas.length < required) {
-        failures.push(missingReplicas(replicas.length, command.replicationFactor));
-      }
-      // Answer at W acks; fail only once every replica has answered or failed, so the error
-      // reports exactly how many acknowledged.
+      for (const set of sets) if (set.missing) failures.push(set.missing);
+      // Answer once every set has its W acks; fail only once every replica has answered or
+      // failed, so the error reports exactly how many acknowledged.
       const decide = () => {
         if (settled) return;
-        if (acknowledged >= required) {
+        if (sets.every((set) => set.reached)) {
           settled = true;
           resolve({ clock, acknowledged });
         } else if (outstanding === 0) {
           settled = true;
           this.deps.events?.onQuorumFailure?.();
+          const short = sets.find((set) => !set.reached)!;
           const operationName = command.value === undefined ? 'delete' : 'write';
-          reject(quorumError(operationName, acknowledged, required, failures));
+          reject(quorumError(operationName, short.acknowledged, short.required, failures));
         }
       };
       // A bug while handling one reply fails this write instead of escaping as an unhandled
@@ -103,20 +138,24 @@ export class WritePath {
         settled = true;
         reject(error);
       };
-      for (const replica of replicas) {
+      for (const replica of targets) {
         this.send(replica, operation)
           .then(
             (replicaClock) => {
               outstanding--;
               acknowledged++;
+              for (const set of sets) set.acknowledge(replica.nodeId);
               clock = joinVersionVectors(clock, replicaClock);
               decide();
+              finishOne();
             },
             (failure: ReplicaFailure) => {
               outstanding--;
               failures.push(failure);
               decide();
-              void this.hint(replica, hinting, build);
+              // A fenced node is not down: a hint under a stale version would be fenced too.
+              if (failure.kind === 'fenced') finishOne();
+              else void this.hint(replica, hinting, build).finally(finishOne);
             },
           )
           .catch(fail);
@@ -127,8 +166,9 @@ export class WritePath {
 
   private requestBuilder(
     command: WriteCommand,
+    dot: Dot,
+    ringVersion: number,
   ): (hintFor: ReplicaNode | undefined) => PreparedOperation {
-    const dot = { actor: this.deps.actor, counter: this.deps.clock.next() };
     return (hintFor) =>
       prepareWrite({
         tenantId: command.tenantId,
@@ -138,6 +178,7 @@ export class WritePath {
         dot,
         policy: command.policy,
         hintFor,
+        ringVersion,
       });
   }
 
@@ -195,4 +236,38 @@ class HintRouter {
   next(): ReplicaNode | undefined {
     return this.ordered[this.index++];
   }
+}
+
+/** One replica set's progress towards its W acks. */
+class SetQuorum {
+  readonly required: number;
+  acknowledged = 0;
+  /** Set when the ring had fewer nodes than the factor: those replicas can never answer. */
+  readonly missing: ReplicaFailure | undefined;
+
+  constructor(
+    private readonly set: ReplicaSet,
+    consistency: Consistency,
+  ) {
+    this.required = requiredReplies(consistency, set.replicationFactor);
+    this.missing =
+      set.replicas.length < this.required
+        ? missingReplicas(set.replicas.length, set.replicationFactor)
+        : undefined;
+  }
+
+  get reached(): boolean {
+    return this.acknowledged >= this.required;
+  }
+
+  acknowledge(nodeId: string): void {
+    if (this.set.replicas.some((node) => node.nodeId === nodeId)) this.acknowledged++;
+  }
+}
+
+/** Every replica of the sets once, in set order. */
+function uniqueReplicas(sets: readonly ReplicaSet[]): ReplicaNode[] {
+  const byId = new Map<string, ReplicaNode>();
+  for (const set of sets) for (const node of set.replicas) byId.set(node.nodeId, node);
+  return [...byId.values()];
 }

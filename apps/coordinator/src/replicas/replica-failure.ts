@@ -16,6 +16,11 @@ export type ReplicaFailureKind =
    * that do not decode); a repair with the reconciled set replaces it.
    */
   | 'damaged'
+  /**
+   * The node refused the request's ring version as older than its minimum (ABORTED): this
+   * coordinator is behind a migration step; it reloads the ring and retries once.
+   */
+  | 'fenced'
   /** The node's reply was malformed: it could not be decoded, or answered another operation. */
   | 'corrupt'
   /** No storage node was there to hold the replica (fewer nodes than the replication factor). */
@@ -34,6 +39,11 @@ export class ReplicaFailure extends Error {
     super(`${nodeId}: ${reason}`);
     this.name = 'ReplicaFailure';
   }
+}
+
+/** Whether any replica refused the ring version: reloading the ring may fix the request. */
+export function anyFenced(failures: readonly ReplicaFailure[]): boolean {
+  return failures.some((failure) => failure.kind === 'fenced');
 }
 
 /** The failure as classified, or an unexpected error (a bug) as a `failed` one. */
@@ -60,5 +70,10 @@ export function missingReplicas(placed: number, replicationFactor: number): Repl
  * opposed to the node judging one request bad.
  */
 export function isNodeFailure(failure: ReplicaFailure): boolean {
-  return failure.kind !== 'refused' && failure.kind !== 'missing' && failure.kind !== 'damaged';
+  return (
+    failure.kind !== 'refused' &&
+    failure.kind !== 'missing' &&
+    failure.kind !== 'damaged' &&
+    failure.kind !== 'fenced'
+  );
 }

@@ -51,6 +51,8 @@ export interface ReplicaWrite {
   readonly policy: ConflictPolicy;
   /** Set when the receiver is a stand-in keeping the write as a hint for this node. */
   readonly hintFor: ReplicaNode | undefined;
+  /** The ring version the write was placed under; a node below it refuses (fencing). */
+  readonly ringVersion: number;
 }
 
 /** A write or a delete; the reply carries only the replica's clock (reply_clock_only). */
@@ -63,19 +65,16 @@ export function prepareWrite(write: ReplicaWrite): PreparedOperation {
     conflictPolicy: conflictPolicyToWire(write.policy),
     hintFor: write.hintFor && { nodeId: write.hintFor.nodeId, address: write.hintFor.address },
     replyClockOnly: true,
-    // Not sent yet: the hand-written encoders leave ring_version out (0, the proto3 default).
-    ringVersion: 0n,
+    ringVersion: BigInt(write.ringVersion),
   };
   if (write.value === undefined) return { kind: 'delete', bytes: encodeDeleteRequest(fields) };
   const value = Buffer.from(write.value.buffer, write.value.byteOffset, write.value.byteLength);
   return { kind: 'write', bytes: encodeWriteRequest({ ...fields, value }) };
 }
 
-export function prepareRead(tenantId: string, key: string): PreparedOperation {
-  return {
-    kind: 'read',
-    bytes: storageV1.ReadRequest.encode({ tenantId, key, ringVersion: 0n }).finish(),
-  };
+export function prepareRead(tenantId: string, key: string, ringVersion: number): PreparedOperation {
+  const request = { tenantId, key, ringVersion: BigInt(ringVersion) };
+  return { kind: 'read', bytes: storageV1.ReadRequest.encode(request).finish() };
 }
 
 /** Merges `versions` into the replica's set (DVVSet sync). */
@@ -84,6 +83,7 @@ export function prepareRepair(
   key: string,
   versions: VersionSet,
   policy: ConflictPolicy,
+  ringVersion: number,
 ): PreparedOperation {
   const request: storageV1.RepairRequest = {
     tenantId,
@@ -91,7 +91,7 @@ export function prepareRepair(
     versions: versionSetToWire(versions),
     conflictPolicy: conflictPolicyToWire(policy),
     hintFor: undefined,
-    ringVersion: 0n,
+    ringVersion: BigInt(ringVersion),
     fence: undefined,
   };
   return { kind: 'repair', bytes: storageV1.RepairRequest.encode(request).finish() };

@@ -26,6 +26,7 @@ const KIND_OF_STATUS: Partial<Record<status, ReplicaFailureKind>> = {
   [status.UNAUTHENTICATED]: 'refused',
   [status.UNIMPLEMENTED]: 'refused',
   [status.DATA_LOSS]: 'damaged',
+  [status.ABORTED]: 'fenced',
 };
 
 /** A gRPC status from (or about) a storage node, as a classified failure. */

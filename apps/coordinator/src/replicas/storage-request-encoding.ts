@@ -35,13 +35,14 @@ interface WriteFields {
   readonly conflictPolicy: number;
   readonly hintFor: storageV1.HintTarget | undefined;
   readonly replyClockOnly: boolean;
+  readonly ringVersion: bigint;
 }
 
-/** Field numbers of context, dot, conflict_policy, hint_for, reply_clock_only. */
-type WriteFieldNumbers = readonly [number, number, number, number, number];
+/** Field numbers of context, dot, conflict_policy, hint_for, reply_clock_only, ring_version. */
+type WriteFieldNumbers = readonly [number, number, number, number, number, number];
 
-const WRITE_REQUEST_FIELDS: WriteFieldNumbers = [4, 5, 6, 7, 8];
-const DELETE_REQUEST_FIELDS: WriteFieldNumbers = [3, 4, 5, 6, 7];
+const WRITE_REQUEST_FIELDS: WriteFieldNumbers = [4, 5, 6, 7, 8, 9];
+const DELETE_REQUEST_FIELDS: WriteFieldNumbers = [3, 4, 5, 6, 7, 8];
 
 function writeFieldsSize(request: WriteFields): number {
   let size = 0;
@@ -50,13 +51,14 @@ function writeFieldsSize(request: WriteFields): number {
   if (request.conflictPolicy !== 0) size += 1 + int32Size(request.conflictPolicy);
   if (request.hintFor !== undefined) size += delimitedSize(hintTargetSize(request.hintFor));
   if (request.replyClockOnly) size += 2;
+  if (request.ringVersion !== 0n) size += 1 + int64Size(request.ringVersion);
   return size;
 }
 
 function writeWriteFields(
   writer: ProtobufWriter,
   request: WriteFields,
-  [context, dot, conflictPolicy, hintFor, replyClockOnly]: WriteFieldNumbers,
+  [context, dot, conflictPolicy, hintFor, replyClockOnly, ringVersion]: WriteFieldNumbers,
 ): void {
   for (const entry of request.context) writeActorCounter(writer, context, entry);
   if (request.dot !== undefined) writeActorCounter(writer, dot, request.dot);
@@ -68,6 +70,7 @@ function writeWriteFields(
       .string(2, request.hintFor.address);
   }
   if (request.replyClockOnly) writer.boolField(replyClockOnly);
+  if (request.ringVersion !== 0n) writer.int64Field(ringVersion, request.ringVersion);
 }
 
 export function encodeWriteRequest(request: storageV1.WriteRequest): Buffer {

@@ -1,27 +1,23 @@
-// The coordinator's view of the ring: a HashRing over the storage nodes that own data (active
-// and draining), loaded at start, refreshed every 30 s and at once when the metadata store
-// announces a ring-version change (LISTEN/NOTIFY).
-import { HashRing, keyToken, type RingNode } from '@pairdb/hashring';
+// The coordinator's view of the ring (docs/architecture.md#membership-and-migrations): the
+// storage nodes and the running migration of one ring version, loaded at start, refreshed every
+// 30 s and at once when the metadata store announces a ring-version change (LISTEN/NOTIFY).
+// Each load swaps in a new RingView, so a request computes its placement under exactly one
+// version, and then tells the listener (the version barrier) that the version was taken up.
 import type { Logger } from '@pairdb/service-runtime';
-import type { MetadataStore, StorageNode } from '../metadata';
+import type { MetadataStore, RingSnapshot } from '../metadata';
 import type { ReplicaNode } from '../replicas/replica-transport';
-import type { Placement, PlacementSource } from './placement';
+import { RingView, type Placement, type PlacementSource, type RingChange } from './ring-view';
 
 export const RING_REFRESH_INTERVAL_MS_DEFAULT = 30_000;
-/** Nodes past the replicas that may hold a hint: enough to ride out a few failures at once. */
-export const STAND_INS_MAX = 3;
 
-/** Node states whose replicas serve reads and writes. */
-const SERVING_STATUSES = ['active', 'draining'] as const;
-
-interface RingMember extends RingNode, ReplicaNode {}
+export type RingViewListener = (view: RingView) => void;
 
 export class RingRouter implements PlacementSource {
-  private ring = new HashRing<RingMember>([]);
-  private version = -1;
+  private view = new RingView(-1, [], null);
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private refreshing: Promise<void> | undefined;
+  private readonly listeners: RingViewListener[] = [];
 
   constructor(
     private readonly store: MetadataStore,
@@ -30,22 +26,32 @@ export class RingRouter implements PlacementSource {
   ) {}
 
   get ringVersion(): number {
-    return this.version;
+    return this.view.ringVersion;
   }
 
   get size(): number {
-    return this.ring.size;
+    return this.view.size;
   }
 
-  members(): readonly RingMember[] {
-    return this.ring.nodes;
+  /** The version requests start under now. */
+  get current(): RingView {
+    return this.view;
+  }
+
+  members(): readonly ReplicaNode[] {
+    return this.view.members();
+  }
+
+  /** Called after each newly loaded version is in place (not for a reload of the same one). */
+  onView(listener: RingViewListener): void {
+    this.listeners.push(listener);
   }
 
   /** Loads the ring and starts following changes. */
   async start(): Promise<void> {
     await this.refresh();
     this.unsubscribe = await this.store.onRingChange((version) => {
-      if (version !== this.version) void this.refresh();
+      if (version !== this.view.ringVersion) void this.refresh();
     });
     this.timer = setInterval(() => void this.refresh(), this.refreshIntervalMs);
     this.timer.unref();
@@ -66,42 +72,38 @@ export class RingRouter implements PlacementSource {
   }
 
   placementOf(tenantId: string, key: string, replicationFactor: number): Placement {
-    const ring = this.ring;
-    const ordered = ring
-      .preferenceList(keyToken(tenantId, key), replicationFactor + STAND_INS_MAX)
-      .map((id) => ring.node(id));
-    return {
-      replicas: ordered.slice(0, replicationFactor),
-      standIns: ordered.slice(replicationFactor),
-    };
+    return this.view.placementOf(tenantId, key, replicationFactor);
   }
 
   private async load(): Promise<void> {
+    let snapshot: RingSnapshot;
     try {
-      const snapshot = await this.store.getRing();
-      if (snapshot.ringVersion === this.version) return;
-      const members = snapshot.nodes
-        .filter((node) => (SERVING_STATUSES as readonly string[]).includes(node.status))
-        .map(toMember);
-      this.ring = new HashRing(members);
-      this.logger.info(
-        { ringVersion: snapshot.ringVersion, nodes: members.map((m) => m.nodeId) },
-        'ring loaded',
-      );
-      this.version = snapshot.ringVersion;
+      snapshot = await this.store.getRing();
     } catch (error) {
       this.logger.warn(
         { err: (error as Error).message },
         'ring refresh failed; keeping the current ring',
       );
+      return;
     }
+    // A version only grows; an older snapshot (a slow read racing a NOTIFY) is ignored.
+    if (snapshot.ringVersion <= this.view.ringVersion) return;
+    const change = changeOf(snapshot);
+    this.view = new RingView(snapshot.ringVersion, snapshot.nodes, change);
+    this.logger.info(
+      {
+        ringVersion: snapshot.ringVersion,
+        nodes: this.view.members().map((m) => m.nodeId),
+        migrationId: change?.migrationId,
+        phase: change?.phase,
+      },
+      'ring loaded',
+    );
+    for (const listener of this.listeners) listener(this.view);
   }
 }
 
-function toMember(node: StorageNode): RingMember {
-  return {
-    nodeId: node.nodeId,
-    virtualNodes: node.virtualNodes,
-    address: `${node.host}:${node.port}`,
-  };
+function changeOf(snapshot: RingSnapshot): RingChange | null {
+  const migration = (snapshot as RingSnapshot & { migration?: RingChange | null }).migration;
+  return migration ?? null;
 }

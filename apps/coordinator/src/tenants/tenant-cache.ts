@@ -1,6 +1,7 @@
 // Tenant settings on the request path: an LRU cache in front of the metadata store (TTL 5 min
 // by default), refreshed at once on this coordinator's own updates. Other coordinators'
-// updates are seen within the TTL.
+// updates are seen within the TTL, and at once when this coordinator takes a new ring version
+// (a replication-factor change completes with one: docs/architecture.md#membership-and-migrations).
 import { LRUCache } from 'lru-cache';
 import type { MetadataStore, Tenant } from '../metadata';
 
@@ -16,6 +17,8 @@ export class TenantCache {
   private readonly cache: LRUCache<string, Tenant>;
   /** One metadata read per tenant at a time, however many requests miss together. */
   private readonly loading = new Map<string, Promise<Tenant>>();
+  /** Bumped by clear(): a read begun before it must not refill the cache after it. */
+  private generation = 0;
 
   constructor(
     private readonly store: MetadataStore,
@@ -36,13 +39,14 @@ export class TenantCache {
       return cached;
     }
     this.events.onMiss?.();
+    const generation = this.generation;
     let loading = this.loading.get(tenantId);
     if (!loading) {
       loading = this.store.getTenant(tenantId).finally(() => this.loading.delete(tenantId));
       this.loading.set(tenantId, loading);
     }
     const tenant = await loading;
-    this.cache.set(tenantId, tenant);
+    if (generation === this.generation) this.cache.set(tenantId, tenant);
     return tenant;
   }
 
@@ -53,5 +57,12 @@ export class TenantCache {
 
   invalidate(tenantId: string): void {
     this.cache.delete(tenantId);
+  }
+
+  /** Forgets every tenant, and any read still under way. */
+  clear(): void {
+    this.generation++;
+    this.cache.clear();
+    this.loading.clear();
   }
 }

@@ -150,6 +150,24 @@ export class CoordinatorClient {
       coordinatorV1.AddStorageNodeRequest.fromPartial(r),
     );
   }
+  removeNode(r: Partial<coordinatorV1.RemoveStorageNodeRequest>) {
+    return unary(
+      this.raw.removeStorageNode.bind(this.raw),
+      coordinatorV1.RemoveStorageNodeRequest.fromPartial(r),
+    );
+  }
+  updateReplicationFactor(r: Partial<coordinatorV1.UpdateReplicationFactorRequest>) {
+    return unary(
+      this.raw.updateReplicationFactor.bind(this.raw),
+      coordinatorV1.UpdateReplicationFactorRequest.fromPartial(r),
+    );
+  }
+  migration(migrationId: string) {
+    return unary(this.raw.getMigrationStatus.bind(this.raw), { migrationId });
+  }
+  listNodes() {
+    return unary(this.raw.listStorageNodes.bind(this.raw), {});
+  }
   close(): void {
     this.raw.close();
   }
@@ -200,7 +218,9 @@ export async function startCluster(
     nodes.push(new StorageProcess(`node-${k}`, await freePort(), path.join(root, `node-${k}`)));
   }
   await Promise.all(nodes.map((node) => node.start()));
-  const logger = createLogger({ name: 'e2e', level: 'silent', format: 'json' });
+  // PAIRDB_TEST_LOG=info shows the in-process coordinator's log when a test needs explaining.
+  const level = process.env['PAIRDB_TEST_LOG'] ?? 'silent';
+  const logger = createLogger({ name: 'e2e', level, format: 'json' });
   const startCoordinator = (nodeId: string) =>
     Coordinator.start(
       coordinatorConfigSchema.parse({

@@ -51,7 +51,7 @@ describe('exact-size protobuf encoders', () => {
       conflictPolicy: g.pick([0, 1, 2, -1, 300]),
       hintFor: g.maybe(() => ({ nodeId: g.text(), address: g.text() })),
       replyClockOnly: g.int(2) === 1,
-      ringVersion: 0n,
+      ringVersion: BigInt(g.pick([0, 1, 300, 2 ** 40])),
     };
     const write: storageV1.WriteRequest = { ...shared, value: g.bytes() };
     expect(encodeWriteRequest(write)).toEqual(
@@ -74,7 +74,7 @@ describe('exact-size protobuf encoders', () => {
         conflictPolicy: g.pick([0, 1, 2]),
         hintFor: g.maybe(() => ({ nodeId: g.text(), address: g.text() })),
         replyClockOnly: g.int(2) === 1,
-        ringVersion: 0n,
+        ringVersion: BigInt(g.pick([0, 1, 300, 2 ** 40])),
       };
       return {
         id: g.pick([0, 1, 300, 0xffff_ffff]),
@@ -106,6 +106,7 @@ describe('exact-size protobuf encoders', () => {
       dot: { actor: 'coord-1', counter: 2n ** 50n },
       policy: 'lww' as const,
       hintFor: undefined,
+      ringVersion: 7,
     };
     const request = {
       tenantId: 't',
@@ -116,7 +117,7 @@ describe('exact-size protobuf encoders', () => {
       conflictPolicy: 1,
       hintFor: undefined,
       replyClockOnly: true,
-      ringVersion: 0n,
+      ringVersion: 7n,
     };
     const items: OutgoingItem[] = [
       { id: 1, timeoutMs: 5_000, operation: prepareWrite(write) },

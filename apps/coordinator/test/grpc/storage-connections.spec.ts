@@ -48,6 +48,7 @@ function write(key: string, counter: bigint) {
     dot: { actor: 'coord-1', counter },
     policy: 'lww',
     hintFor: undefined,
+    ringVersion: 1,
   });
 }
 

@@ -4,11 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   InvalidMetadataError,
-  MigrationExistsError,
-  MigrationNotFoundError,
   NodeExistsError,
   NodeNotFoundError,
-  TOKEN_MAX,
   TenantExistsError,
   TenantNotFoundError,
   VersionConflictError,
@@ -50,7 +47,6 @@ export function metadataStoreContract(target: () => MetadataContractTarget): voi
   describeTenants(target);
   describeNodes(target);
   describeRingNotifications(target);
-  describeMigrations(target);
 }
 
 function describeTenants(target: () => MetadataContractTarget): void {
@@ -192,7 +188,6 @@ function describeNodes(target: () => MetadataContractTarget): void {
         virtualNodes: 150,
       });
       expect(change.ringVersion).toBe(before + 1);
-      expect(change.migration).toBeNull();
       expect(await store.getRingVersion()).toBe(before + 1);
       expect(await store.getStorageNode(nodeId)).toEqual(change.node);
     });
@@ -273,6 +268,7 @@ function describeNodes(target: () => MetadataContractTarget): void {
       const change = await store.addStorageNode({ nodeId, host: 'h', port: 4 });
       const ring = await store.getRing();
       expect(ring.ringVersion).toBe(change.ringVersion);
+      expect(ring.migration).toBeNull();
       expect(ring.nodes.find((node) => node.nodeId === nodeId)).toEqual(change.node);
       expect(ring.nodes.map((node) => node.nodeId)).toEqual(
         (await store.listStorageNodes()).map((node) => node.nodeId),
@@ -284,39 +280,6 @@ function describeNodes(target: () => MetadataContractTarget): void {
       const before = await store.getRingVersion();
       expect(await store.bumpRingVersion()).toBe(before + 1);
       expect(await store.getRingVersion()).toBe(before + 1);
-    });
-
-    it('adds a node together with its migration in one transaction', async () => {
-      const { store } = target();
-      const nodeId = freshId('node');
-      const migrationId = freshId('mig');
-      const change = await store.addStorageNode(
-        { nodeId, host: 'h', port: 5 },
-        { migrationId, type: 'node_addition', nodeId },
-      );
-      expect(change.migration).toMatchObject({
-        migrationId,
-        nodeId,
-        type: 'node_addition',
-        status: 'pending',
-        phase: 'dual_write',
-      });
-      expect(await store.getMigration(migrationId)).toEqual(change.migration);
-    });
-
-    it('rolls the node back when its migration id already exists', async () => {
-      const { store } = target();
-      const migrationId = freshId('mig');
-      await store.createMigration({ migrationId, type: 'node_addition', nodeId: 'other' });
-      const nodeId = freshId('node');
-      const before = await store.getRingVersion();
-      const adding = store.addStorageNode(
-        { nodeId, host: 'h', port: 6 },
-        { migrationId, type: 'node_addition', nodeId },
-      );
-      await expect(adding).rejects.toBeInstanceOf(MigrationExistsError);
-      await expect(store.getStorageNode(nodeId)).rejects.toBeInstanceOf(NodeNotFoundError);
-      expect(await store.getRingVersion()).toBe(before);
     });
 
     it('answers ping', async () => {
@@ -372,139 +335,6 @@ function describeRingNotifications(target: () => MetadataContractTarget): void {
       } finally {
         await unsubscribeKept();
       }
-    });
-  });
-}
-
-function describeMigrations(target: () => MetadataContractTarget): void {
-  describe('migrations and checkpoints', () => {
-    it('creates a migration, refuses its id twice and answers NotFound for others', async () => {
-      const { store } = target();
-      const migrationId = freshId('mig');
-      const created = await store.createMigration({
-        migrationId,
-        type: 'node_deletion',
-        nodeId: 'node-x',
-        totalKeys: 1000,
-      });
-      expect(created).toMatchObject({
-        migrationId,
-        type: 'node_deletion',
-        status: 'pending',
-        phase: 'dual_write',
-        keysMigrated: 0,
-        totalKeys: 1000,
-        completedAtUnixMs: null,
-        errorMessage: null,
-      });
-      await expect(
-        store.createMigration({ migrationId, type: 'node_addition', nodeId: 'y' }),
-      ).rejects.toMatchObject({ name: 'MigrationExistsError', migrationId });
-      await expect(store.getMigration(freshId('none'))).rejects.toBeInstanceOf(
-        MigrationNotFoundError,
-      );
-    });
-
-    it('updates phase and progress, and stamps completion only for a final status', async () => {
-      const { store } = target();
-      const migrationId = freshId('mig');
-      await store.createMigration({ migrationId, type: 'node_addition', nodeId: 'n' });
-      const copying = await store.updateMigration(migrationId, {
-        status: 'in_progress',
-        phase: 'data_copy',
-        keysMigrated: 40,
-        totalKeys: 100,
-      });
-      expect(copying).toMatchObject({
-        status: 'in_progress',
-        phase: 'data_copy',
-        keysMigrated: 40,
-      });
-      expect(copying.completedAtUnixMs).toBeNull();
-      const failed = await store.updateMigration(migrationId, {
-        status: 'failed',
-        errorMessage: 'x',
-      });
-      expect(failed).toMatchObject({ status: 'failed', errorMessage: 'x', keysMigrated: 40 });
-      expect(failed.completedAtUnixMs).not.toBeNull();
-      const resumed = await store.updateMigration(migrationId, {
-        status: 'in_progress',
-        errorMessage: null,
-      });
-      expect(resumed).toMatchObject({ completedAtUnixMs: null, errorMessage: null });
-      await expect(
-        store.updateMigration(freshId('none'), { phase: 'cutover' }),
-      ).rejects.toBeInstanceOf(MigrationNotFoundError);
-      await expect(store.updateMigration(migrationId, { keysMigrated: -1 })).rejects.toBeInstanceOf(
-        InvalidMetadataError,
-      );
-    });
-
-    it('lists only pending and in-progress migrations as active', async () => {
-      const { store } = target();
-      const pending = freshId('mig');
-      const running = freshId('mig');
-      const done = freshId('mig');
-      for (const migrationId of [pending, running, done]) {
-        await store.createMigration({ migrationId, type: 'node_addition', nodeId: 'n' });
-      }
-      await store.updateMigration(running, { status: 'in_progress' });
-      await store.updateMigration(done, { status: 'completed', phase: 'cleanup' });
-      const active = (await store.listActiveMigrations()).map((migration) => migration.migrationId);
-      expect(active).toEqual(expect.arrayContaining([pending, running]));
-      expect(active).not.toContain(done);
-    });
-
-    it('upserts checkpoints keeping uint64 tokens and raw key bytes exact', async () => {
-      const { store } = target();
-      const migrationId = freshId('mig');
-      await store.createMigration({ migrationId, type: 'node_addition', nodeId: 'n' });
-      // 2^64 - 1 and 2^53 + 1 would both be rounded by a double.
-      const wrapping = {
-        migrationId,
-        rangeStart: TOKEN_MAX,
-        rangeEnd: (1n << 53n) + 1n,
-        lastMigratedKey: null,
-        keysMigrated: 0,
-        completed: false,
-      };
-      const first = { ...wrapping, rangeStart: 0n, rangeEnd: 5n, keysMigrated: 1 };
-      await store.upsertCheckpoint(wrapping);
-      await store.upsertCheckpoint(first);
-      const key = Buffer.from([0x00, 0xff, 0xfe, 0x61, 0x00]);
-      const replaced = await store.upsertCheckpoint({
-        ...first,
-        lastMigratedKey: key,
-        keysMigrated: 2,
-        completed: true,
-      });
-      expect(replaced).toMatchObject({ rangeStart: 0n, keysMigrated: 2, completed: true });
-      const listed = await store.listCheckpoints(migrationId);
-      expect(listed.map(({ updatedAtUnixMs: _, ...rest }) => rest)).toEqual([
-        { ...first, lastMigratedKey: key, keysMigrated: 2, completed: true },
-        wrapping,
-      ]);
-      expect(Buffer.isBuffer(listed[0]!.lastMigratedKey)).toBe(true);
-    });
-
-    it('refuses a checkpoint of an unknown migration or with a token outside uint64', async () => {
-      const { store } = target();
-      const checkpoint = {
-        migrationId: freshId('none'),
-        rangeStart: 1n,
-        rangeEnd: 2n,
-        lastMigratedKey: null,
-        keysMigrated: 0,
-        completed: false,
-      };
-      await expect(store.upsertCheckpoint(checkpoint)).rejects.toMatchObject({
-        name: 'MigrationNotFoundError',
-        migrationId: checkpoint.migrationId,
-      });
-      await expect(
-        store.upsertCheckpoint({ ...checkpoint, rangeEnd: TOKEN_MAX + 1n }),
-      ).rejects.toMatchObject({ name: 'InvalidMetadataError', field: 'range_end' });
-      expect(await store.listCheckpoints(checkpoint.migrationId)).toEqual([]);
     });
   });
 }

@@ -7,6 +7,11 @@ import { openEmbeddedMetadataStore, SqlMetadataStore } from '../../src/metadata'
 import { openPgliteExecutor } from '../../src/metadata/pglite-executor';
 import { runSchemaMigrations } from '../../src/metadata/schema-migrations';
 import type { SqlExecutor } from '../../src/metadata/sql-executor';
+import {
+  MEMBERSHIP_RESET_SQL,
+  membershipContract,
+  type MembershipContractTarget,
+} from './membership-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 
 // Starting PGlite (PostgreSQL in WebAssembly) takes seconds on a busy 2-core machine.
@@ -44,11 +49,35 @@ describe('SqlMetadataStore on PGlite', () => {
     try {
       expect(reopened.kind).toBe('pglite');
       expect(reopened.migrations.applied).toEqual([]);
-      expect(reopened.migrations.alreadyApplied).toEqual(['001_initial_schema.sql']);
+      expect(reopened.migrations.alreadyApplied).toEqual([
+        '001_initial_schema.sql',
+        '002_membership.sql',
+      ]);
       expect((await reopened.store.getTenant('durable')).replicationFactor).toBe(2);
       expect(await reopened.store.getRingVersion()).toBe(ringVersion);
     } finally {
       await reopened.store.close();
     }
   });
+});
+
+describe('SqlMetadataStore membership on PGlite', () => {
+  let executor: SqlExecutor;
+  let target: MembershipContractTarget;
+
+  beforeAll(async () => {
+    executor = await openPgliteExecutor({});
+    await runSchemaMigrations(executor);
+    target = {
+      store: new SqlMetadataStore(executor),
+      peer: new SqlMetadataStore(executor),
+      reset: async () => {
+        await executor.query(MEMBERSHIP_RESET_SQL);
+      },
+    };
+  });
+
+  afterAll(() => executor?.close());
+
+  membershipContract(() => target);
 });

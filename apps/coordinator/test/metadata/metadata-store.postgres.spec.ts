@@ -13,6 +13,11 @@ import {
   startService,
   type RunningService,
 } from '../support/test-services';
+import {
+  MEMBERSHIP_RESET_SQL,
+  membershipContract,
+  type MembershipContractTarget,
+} from './membership-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 import { createTestDatabase, type TestDatabase } from './postgres-test-database';
 import { Client } from 'pg';
@@ -37,6 +42,7 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
     // Both opened the same database at once: the schema went in exactly once.
     expect([first.migrations.applied, second.migrations.applied].flat()).toEqual([
       '001_initial_schema.sql',
+      '002_membership.sql',
     ]);
     target = { store: first.store, peer: second.store };
   });
@@ -73,6 +79,42 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
       await unsubscribe();
     }
   });
+});
+
+describeWithService('SqlMetadataStore membership on PostgreSQL', plan, () => {
+  let server: RunningService;
+  let database: TestDatabase;
+  let target: MembershipContractTarget;
+
+  beforeAll(async () => {
+    server = await startService(POSTGRES_SERVICE, plan);
+    database = await createTestDatabase(server.url);
+    const options = { url: database.url, maxConnections: 4, minConnections: 0 };
+    const first = await openPostgresMetadataStore(options);
+    const second = await openPostgresMetadataStore(options);
+    target = {
+      store: first.store,
+      peer: second.store,
+      reset: async () => {
+        const admin = new Client({ connectionString: database.url });
+        await admin.connect();
+        try {
+          await admin.query(MEMBERSHIP_RESET_SQL);
+        } finally {
+          await admin.end();
+        }
+      },
+    };
+  });
+
+  afterAll(async () => {
+    await target?.store.close();
+    await target?.peer.close();
+    await database?.drop();
+    await server?.stop();
+  });
+
+  membershipContract(() => target);
 });
 
 describe('SqlMetadataStore on an unreachable PostgreSQL', () => {

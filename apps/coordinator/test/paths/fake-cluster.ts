@@ -26,7 +26,7 @@ import {
   replyFromStorage,
   type StorageOutcome,
 } from '../../src/replicas/storage-replies';
-import type { Placement, PlacementSource } from '../../src/routing/placement';
+import type { Placement, PlacementSource, ReplicaSet } from '../../src/routing/ring-view';
 
 /** `disk-full`: writes and deletes answer RESOURCE_EXHAUSTED, as a node whose disk guard tripped. */
 export type NodeMode = 'up' | 'down' | 'hang' | 'disk-full';
@@ -123,10 +123,38 @@ export class FakeCluster implements ReplicaTransport, PlacementSource {
     return this.nodes.find((n) => n.nodeId === id)!;
   }
 
-  /** Fixed placement: the nodes in order, first `rf` are replicas. */
+  /** The ring version placements carry. */
+  ringVersion = 1;
+  /**
+   * A moving range: writes need W in each of the two sets (node ids), reads use `reads`.
+   * Unset: fixed placement, the nodes in order, the first `rf` are replicas.
+   */
+  moving: { old: string[]; new: string[]; reads: 'old' | 'new' } | undefined;
+
   placementOf(_tenantId: string, _key: string, replicationFactor: number): Placement {
     const all: ReplicaNode[] = this.nodes.map((n) => ({ nodeId: n.nodeId, address: n.address }));
-    return { replicas: all.slice(0, replicationFactor), standIns: all.slice(replicationFactor) };
+    const moving = this.moving;
+    if (moving) {
+      const set = (ids: string[]): ReplicaSet => ({
+        replicas: all.filter((n) => ids.includes(n.nodeId)),
+        replicationFactor: ids.length,
+      });
+      const sets = { old: set(moving.old), new: set(moving.new) };
+      const used = new Set([...moving.old, ...moving.new]);
+      return {
+        ringVersion: this.ringVersion,
+        reads: sets[moving.reads],
+        writes: [sets.old, sets.new],
+        standIns: all.filter((n) => !used.has(n.nodeId)),
+      };
+    }
+    const replicas = { replicas: all.slice(0, replicationFactor), replicationFactor };
+    return {
+      ringVersion: this.ringVersion,
+      reads: replicas,
+      writes: [replicas],
+      standIns: all.slice(replicationFactor),
+    };
   }
 
   async send(

@@ -197,6 +197,7 @@ describe('read path', () => {
       key: 'k',
       versions: { context: VersionVector.EMPTY, siblings: [] },
       policy: 'lww' as const,
+      ringVersion: 1,
     };
     const accepted = [1, 2, 3, 4].map(() => queue.enqueue(job));
     expect(accepted).toEqual([true, true, true, false]);

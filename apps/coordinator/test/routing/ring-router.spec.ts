@@ -36,7 +36,10 @@ describe('RingRouter placement', () => {
   it('offers at most three stand-ins for hints, the nodes next in ring order', () => {
     const ring = new HashRing(nodes.map((node) => ({ nodeId: node.nodeId, virtualNodes: 16 })));
     for (const key of ['a', 'b', 'cart:42', 'user/7']) {
-      const { replicas, standIns } = router.placementOf('t', key, 3);
+      const placement = router.placementOf('t', key, 3);
+      const { replicas } = placement.reads;
+      const { standIns } = placement;
+      expect(placement.writes).toEqual([placement.reads]);
       expect(replicas.map((node) => node.nodeId)).toEqual(
         ring.preferenceList(keyToken('t', key), 3),
       );
@@ -47,7 +50,8 @@ describe('RingRouter placement', () => {
   });
 
   it('offers only the nodes left when fewer than three remain past the replicas', () => {
-    const { replicas, standIns } = router.placementOf('t', 'k', 6);
+    const { reads, standIns } = router.placementOf('t', 'k', 6);
+    const { replicas } = reads;
     expect(replicas).toHaveLength(6);
     expect(standIns).toHaveLength(2);
   });

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AdminService, RemovalRefusedError } from '../../src/admin-service';
+import { AdminService, UnreachableNodeRemovalError } from '../../src/admin-service';
 import { InvalidArgumentError } from '../../src/errors';
 import {
+  MigrationRunningError,
+  NodeCountBelowReplicationFactorError,
   openEmbeddedMetadataStore,
   VersionConflictError,
   type MetadataStore,
@@ -17,19 +19,46 @@ describe('admin service over the embedded metadata store', () => {
   let store: MetadataStore;
   let admin: AdminService;
   let ringChanges = 0;
+  /** Node ids the fake health check says are down. */
+  const down = new Set<string>();
 
   const dir = mkdtempSync(path.join(tmpdir(), 'pairdb-admin-'));
 
   beforeAll(async () => {
     store = (await openEmbeddedMetadataStore(dir)).store;
-    admin = new AdminService(store, new TenantCache(store), async () => {
-      ringChanges++;
-    });
+    admin = new AdminService(
+      store,
+      new TenantCache(store),
+      async () => {
+        ringChanges++;
+      },
+      async (node) => !down.has(node.nodeId),
+    );
   });
 
   afterAll(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('with no tenant (no data anywhere), adds and removes nodes at once, with no migration', async () => {
+    const before = ringChanges;
+    for (const id of ['n1', 'n2', 'n3']) {
+      expect((await admin.addStorageNode(id, '127.0.0.1', 7000, 0)).migrationId).toBe('');
+    }
+    expect(ringChanges).toBe(before + 3);
+    expect(
+      (await admin.listStorageNodes()).map((n) => [n.nodeId, n.status, n.virtualNodes]),
+    ).toEqual([
+      ['n1', 'active', 150],
+      ['n2', 'active', 150],
+      ['n3', 'active', 150],
+    ]);
+    await admin.addStorageNode('n4', '127.0.0.1', 7001, 16);
+    expect((await admin.removeStorageNode('n4', false)).migrationId).toBe('');
+    expect((await admin.listStorageNodes()).find((n) => n.nodeId === 'n4')?.status).toBe(
+      'inactive',
+    );
   });
 
   it('creates a tenant with RF 3 and lww when neither is given', async () => {
@@ -47,44 +76,66 @@ describe('admin service over the embedded metadata store', () => {
     );
   });
 
-  it('updates the RF with the expected version and refuses a stale one', async () => {
-    const tenant = await admin.createTenant('rf', 2, 'siblings');
-    const updated = await admin.updateReplicationFactor('rf', 3, tenant.version);
-    expect(updated).toMatchObject({ replicationFactor: 3, version: tenant.version + 1 });
-    await expect(admin.updateReplicationFactor('rf', 4, tenant.version)).rejects.toBeInstanceOf(
-      VersionConflictError,
+  it('refuses a removal that would leave fewer nodes than a tenant replication factor', async () => {
+    await expect(admin.removeStorageNode('n3', false)).rejects.toBeInstanceOf(
+      NodeCountBelowReplicationFactorError,
     );
   });
 
-  it('registers nodes, tells the ring, and refuses a removal that leaves fewer nodes than an RF', async () => {
-    const before = ringChanges;
-    for (const id of ['n1', 'n2', 'n3']) await admin.addStorageNode(id, '127.0.0.1', 7000, 0);
-    expect(ringChanges).toBe(before + 3);
-    expect(
-      (await admin.listStorageNodes()).map((n) => [n.nodeId, n.status, n.virtualNodes]),
-    ).toEqual([
-      ['n1', 'active', 150],
-      ['n2', 'active', 150],
-      ['n3', 'active', 150],
-    ]);
-    const refused = admin.removeStorageNode('n3');
-    await expect(refused).rejects.toBeInstanceOf(RemovalRefusedError);
-    await expect(admin.removeStorageNode('n3')).rejects.toThrow(
-      /leave 2 storage nodes, fewer than .* 3/,
+  it('refuses to remove a down node holding the only copy of an RF 1 tenant unless forced', async () => {
+    await admin.createTenant('single', 1, '');
+    down.add('n2');
+    await expect(admin.removeStorageNode('n2', false)).rejects.toBeInstanceOf(
+      UnreachableNodeRemovalError,
     );
-    await admin.addStorageNode('n4', '127.0.0.1', 7001, 16);
-    await admin.removeStorageNode('n4');
-    expect((await admin.listStorageNodes()).find((n) => n.nodeId === 'n4')?.status).toBe(
-      'inactive',
+    down.delete('n2');
+  });
+
+  it('a factor change is a migration: the version moves now, the factor at completion', async () => {
+    const tenant = await admin.createTenant('rf', 2, 'siblings');
+    await expect(admin.updateReplicationFactor('rf', 3, tenant.version + 5)).rejects.toBeInstanceOf(
+      VersionConflictError,
     );
+    const admitted = await admin.updateReplicationFactor('rf', 3, tenant.version);
+    expect(admitted.migrationId).toMatch(/^mig-/);
+    expect(admitted.value).toMatchObject({ replicationFactor: 2, version: tenant.version + 1 });
+    const migration = await admin.getMigration(admitted.migrationId);
+    expect(migration).toMatchObject({
+      type: 'replication_factor_change',
+      status: 'in_progress',
+      phase: 'dual_write',
+      tenantId: 'rf',
+      fromReplicationFactor: 2,
+      toReplicationFactor: 3,
+    });
+    expect((await admin.listMigrations(0)).map((m) => m.migrationId)).toContain(
+      admitted.migrationId,
+    );
+    // One migration at a time: a node addition waits for this one.
+    const refused = admin.addStorageNode('n6', '127.0.0.1', 7006, 0);
+    await expect(refused).rejects.toBeInstanceOf(MigrationRunningError);
+    await expect(refused).rejects.toThrow(admitted.migrationId);
   });
 
   it('gives a node added without a vnode count the configured default', async () => {
-    const configured = new AdminService(store, new TenantCache(store), () => Promise.resolve(), 32);
-    expect((await configured.addStorageNode('n-default', '127.0.0.1', 7002, 0)).virtualNodes).toBe(
-      32,
-    );
-    expect((await configured.addStorageNode('n-given', '127.0.0.1', 7003, 7)).virtualNodes).toBe(7);
+    const fresh = mkdtempSync(path.join(tmpdir(), 'pairdb-admin-'));
+    const empty = (await openEmbeddedMetadataStore(fresh)).store;
+    try {
+      const configured = new AdminService(
+        empty,
+        new TenantCache(empty),
+        () => Promise.resolve(),
+        async () => true,
+        32,
+      );
+      const defaulted = await configured.addStorageNode('n-default', '127.0.0.1', 7002, 0);
+      expect(defaulted.value.virtualNodes).toBe(32);
+      const given = await configured.addStorageNode('n-given', '127.0.0.1', 7003, 7);
+      expect(given.value.virtualNodes).toBe(7);
+    } finally {
+      await empty.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('names a bad node id, port and vnode count', async () => {

@@ -1,0 +1,214 @@
+// The migration driver's edge to storage nodes (docs/architecture.md#membership-and-migrations):
+// range scans, digests, fence raises, range drops and repairs, each request carrying the ring
+// version and the migration's driver epoch so a node refuses a stale driver. Plain unary and
+// server-streaming calls: migration traffic is bulk and rare, unlike the request paths'
+// Exchange stream. Replies come back as domain types; a gRPC error becomes a ReplicaFailure.
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { GRPC_MESSAGE_BYTES_MAX, storageV1 } from '@pairdb/proto';
+import type { TokenRange } from '@pairdb/hashring';
+import type { VersionSet } from '@pairdb/vectorclock';
+import {
+  conflictPolicyToWire,
+  versionSetFromWire,
+  versionSetToWire,
+  type ConflictPolicy,
+} from '@pairdb/wire-contract';
+import { ReplicaFailure } from '../replicas/replica-failure';
+import type { ReplicaNode } from '../replicas/replica-transport';
+import { failureFromStatus } from '../replicas/storage-replies';
+
+/** Who asks, and under which ring version: nodes refuse a stale version or epoch. */
+export interface DriverFence {
+  readonly migrationId: string;
+  readonly epoch: number;
+  readonly ringVersion: number;
+}
+
+export interface ScannedEntry {
+  readonly key: string;
+  /** The node's storage key: the resume point of a scan or a drop. */
+  readonly engineKey: Buffer;
+  readonly versions: VersionSet;
+  /** Encoded size, for the bytes-copied count. */
+  readonly sizeBytes: number;
+}
+
+export interface RangeDigest {
+  readonly buckets: readonly Buffer[];
+  readonly keyCount: number;
+}
+
+/** Entries per scan message: about 1 MiB of 1 KiB values. */
+export const SCAN_PAGE_ENTRIES = 1_000;
+/** Keys a node removes per DropRange call. */
+export const DROP_RANGE_KEYS_PER_CALL = 2_000;
+/** Buckets a range digest is split into. */
+export const DIGEST_BUCKETS = 64;
+
+export class StorageAdminClient {
+  private readonly clients = new Map<string, storageV1.StorageServiceClient>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Every entry of `tenantId` in `range` after `afterKey`, a page at a time. */
+  async *scan(
+    node: ReplicaNode,
+    tenantId: string,
+    range: TokenRange,
+    afterKey: Buffer | null,
+    fence: DriverFence,
+  ): AsyncGenerator<ScannedEntry[]> {
+    const call = this.client(node).scanRange({
+      range: { start: range.start, end: range.end },
+      tenantId,
+      afterKey: afterKey ?? Buffer.alloc(0),
+      pageSize: SCAN_PAGE_ENTRIES,
+      ringVersion: BigInt(fence.ringVersion),
+      fence: fenceToWire(fence),
+    });
+    try {
+      for await (const message of call as AsyncIterable<storageV1.ScanRangeResponse>) {
+        yield message.entries.map((entry) => ({
+          key: entry.key,
+          engineKey: entry.engineKey,
+          versions: versionSetFromWire('versions', entry.versions),
+          sizeBytes: storageV1.ScannedVersion.encode(entry).finish().length,
+        }));
+      }
+    } catch (error) {
+      throw failureOf(node, error);
+    } finally {
+      call.cancel();
+    }
+  }
+
+  digest(
+    node: ReplicaNode,
+    tenantId: string,
+    range: TokenRange,
+    fence: DriverFence,
+  ): Promise<RangeDigest> {
+    return this.unary(node, 'rangeDigest', {
+      range: { start: range.start, end: range.end },
+      tenantId,
+      bucketCount: DIGEST_BUCKETS,
+      ringVersion: BigInt(fence.ringVersion),
+    }).then((reply) => ({ buckets: reply.bucketDigests, keyCount: Number(reply.keyCount) }));
+  }
+
+  /** Merges `versions` into the node's copy (DVVSet sync); resolves once the node made it durable. */
+  async repair(
+    node: ReplicaNode,
+    tenantId: string,
+    key: string,
+    versions: VersionSet,
+    policy: ConflictPolicy,
+    fence: DriverFence,
+  ): Promise<void> {
+    await this.unary(node, 'repair', {
+      tenantId,
+      key,
+      versions: versionSetToWire(versions),
+      conflictPolicy: conflictPolicyToWire(policy),
+      hintFor: undefined,
+      ringVersion: BigInt(fence.ringVersion),
+      fence: fenceToWire(fence),
+    });
+  }
+
+  /** Raises the node's minimum accepted ring version; resolves to its minimum after the raise. */
+  async raiseRingVersion(node: ReplicaNode, fence: DriverFence): Promise<number> {
+    const reply = await this.unary(node, 'raiseRingVersion', {
+      ringVersion: BigInt(fence.ringVersion),
+      fence: fenceToWire(fence),
+    });
+    return Number(reply.minRingVersion);
+  }
+
+  /** Removes up to DROP_RANGE_KEYS_PER_CALL keys of the range after `afterKey`. */
+  async dropRange(
+    node: ReplicaNode,
+    tenantId: string,
+    range: TokenRange,
+    afterKey: Buffer | null,
+    fence: DriverFence,
+  ): Promise<{ keysDropped: number; lastKey: Buffer; done: boolean }> {
+    const reply = await this.unary(node, 'dropRange', {
+      tenantId,
+      range: { start: range.start, end: range.end },
+      ringVersion: BigInt(fence.ringVersion),
+      fence: fenceToWire(fence),
+      afterKey: afterKey ?? Buffer.alloc(0),
+      limit: DROP_RANGE_KEYS_PER_CALL,
+    });
+    return { keysDropped: Number(reply.keysDropped), lastKey: reply.lastKey, done: reply.done };
+  }
+
+  /** Whether the node answers a health check within the timeout. */
+  async reachable(node: ReplicaNode): Promise<boolean> {
+    try {
+      await this.unary(node, 'healthCheck', {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private client(node: ReplicaNode): storageV1.StorageServiceClient {
+    let client = this.clients.get(node.address);
+    if (!client) {
+      client = new storageV1.StorageServiceClient(node.address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX,
+        'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,
+      });
+      this.clients.set(node.address, client);
+    }
+    return client;
+  }
+
+  private unary<M extends keyof UnaryReplies>(
+    node: ReplicaNode,
+    method: M,
+    request: Parameters<storageV1.StorageServiceClient[M]>[0],
+  ): Promise<UnaryReply<M>> {
+    const client = this.client(node);
+    const call = client[method].bind(client) as unknown as (
+      request: unknown,
+      options: { deadline: number },
+      callback: (error: ServiceError | null, reply: UnaryReply<M>) => void,
+    ) => void;
+    return new Promise((resolve, reject) =>
+      call(request, { deadline: Date.now() + this.timeoutMs }, (error, reply) =>
+        error ? reject(failureOf(node, error)) : resolve(reply),
+      ),
+    );
+  }
+}
+
+interface UnaryReplies {
+  healthCheck: storageV1.HealthCheckResponse;
+  rangeDigest: storageV1.RangeDigestResponse;
+  repair: storageV1.RepairResponse;
+  raiseRingVersion: storageV1.RaiseRingVersionResponse;
+  dropRange: storageV1.DropRangeResponse;
+}
+
+type UnaryReply<M extends keyof UnaryReplies> = UnaryReplies[M];
+
+function fenceToWire(fence: DriverFence): storageV1.MigrationFence {
+  return { migrationId: fence.migrationId, epoch: BigInt(fence.epoch) };
+}
+
+function failureOf(node: ReplicaNode, error: unknown): ReplicaFailure {
+  if (error instanceof ReplicaFailure) return error;
+  const grpc = error as Partial<ServiceError>;
+  if (typeof grpc.code === 'number') {
+    return failureFromStatus(node.nodeId, grpc.code, grpc.details ?? grpc.message ?? '');
+  }
+  return new ReplicaFailure(node.nodeId, 'failed', (error as Error).message);
+}

@@ -1,0 +1,602 @@
+// The migration driver (docs/architecture.md#membership-and-migrations). Every coordinator runs
+// one; at most one drives a given migration, holding a lease with a driver epoch in the metadata
+// store (rule 6). Each step is idempotent, so a driver that takes over (a restarted coordinator or
+// another one) resumes from the migration's phase and its copy checkpoints:
+//
+//   for the current phase's ring version v: wait until every live coordinator has taken v
+//   (barrier), raise every storage node's minimum ring version to v (fencing), then do the phase's
+//   work and commit the next phase as version v + 1 (conditional on migration, epoch and phase).
+//
+//   dual_write -> data_copy: nothing to do (the barrier proves every write now reaches `new`).
+//   data_copy  -> cutover:   copy each moving range from its sources, then verify it.
+//   cutover    -> cleanup:   nothing (reads have moved to `new`).
+//   cleanup    -> completed: nodes that lost a range drop it.
+//
+// A copy that cannot be verified rolls the migration back (before cutover only: rule 8).
+import type { Logger } from '@pairdb/service-runtime';
+import { descends, readContext, type VersionSet } from '@pairdb/vectorclock';
+import type { DriverFence, StorageAdminClient } from '../grpc/storage-admin-client';
+import type { MetadataStore, Migration, MigrationPhase } from '../metadata';
+import { ReplicaFailure } from '../replicas/replica-failure';
+import type { ReplicaNode } from '../replicas/replica-transport';
+import { RingView } from '../routing/ring-view';
+import { copyKey, planMigration, type CopyTask, type MigrationPlan } from './migration-plan';
+import type { MigrationMetrics } from './migration-metrics';
+
+/** How often an idle driver looks for a migration to drive or take over. */
+export const DRIVER_POLL_MS_DEFAULT = 1_000;
+/** The driver lease; a driver frozen longer than this loses the migration to another. */
+export const DRIVER_LEASE_MS_DEFAULT = 10_000;
+/** Pause before retrying a step that failed for a reason that may pass (a node down). */
+export const STEP_RETRY_MS = 1_000;
+/** Repairs in flight at once while copying one range. */
+export const COPY_CONCURRENCY = 32;
+/** Verification rounds before a range that still differs fails the migration. */
+export const VERIFY_ROUNDS_MAX = 3;
+/** How often the barrier looks at the registry. */
+const BARRIER_POLL_MS = 100;
+
+export interface CopyCheckpoint {
+  migrationId: string;
+  tenantId: string;
+  rangeStart: bigint;
+  rangeEnd: bigint;
+  sourceNodeId: string;
+  destinationNodeId: string;
+  lastKey: Buffer | null;
+  keysCopied: number;
+  bytesCopied: number;
+  completed: boolean;
+}
+
+/** The part of the metadata store the driver uses (docs/architecture.md#metadata). */
+export type MigrationStore = Pick<
+  MetadataStore,
+  | 'getRing'
+  | 'listTenants'
+  | 'getUnfinishedMigration'
+  | 'claimMigrationDriver'
+  | 'renewMigrationDriver'
+  | 'advanceMigration'
+  | 'recordMigrationProgress'
+  | 'upsertCopyCheckpoint'
+  | 'listCopyCheckpoints'
+  | 'listLiveCoordinators'
+>;
+
+export interface MigrationDriverOptions {
+  readonly instanceId: string;
+  readonly pollMs?: number;
+  readonly leaseMs?: number;
+}
+
+/** This driver's epoch is no longer the migration's: another driver took over. */
+class DriverDeposedError extends Error {}
+
+export class MigrationDriver {
+  private timer: NodeJS.Timeout | undefined;
+  private driving: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: MigrationStore,
+    private readonly storage: StorageAdminClient,
+    private readonly metrics: MigrationMetrics,
+    private readonly logger: Logger,
+    private readonly options: MigrationDriverOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.poll(), this.options.pollMs ?? DRIVER_POLL_MS_DEFAULT);
+    this.timer.unref();
+    this.poll();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.driving;
+  }
+
+  private poll(): void {
+    if (this.driving || this.stopped) return;
+    this.driving = this.driveNext()
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'migration driver failed'))
+      .finally(() => (this.driving = undefined));
+  }
+
+  private async driveNext(): Promise<void> {
+    const migration = await this.store.getUnfinishedMigration();
+    if (!migration) return;
+    const leaseMs = this.options.leaseMs ?? DRIVER_LEASE_MS_DEFAULT;
+    const epoch = await this.store.claimMigrationDriver(
+      migration.migrationId,
+      this.options.instanceId,
+      leaseMs,
+    );
+    if (epoch === null) return;
+    const log = this.logger.child({ migrationId: migration.migrationId, epoch });
+    log.info({ type: migration.type, phase: migration.phase }, 'driving migration');
+    let deposed = false;
+    const renewal = setInterval(() => {
+      this.store
+        .renewMigrationDriver(migration.migrationId, epoch, leaseMs)
+        .catch((error: Error) => {
+          deposed = true;
+          log.warn({ err: error.message }, 'driver lease lost; stopping');
+        });
+    }, leaseMs / 3);
+    renewal.unref();
+    try {
+      await new MigrationRun(this, migration, epoch, log, () => deposed || this.stopped).run();
+    } catch (error) {
+      if (!(error instanceof DriverDeposedError)) throw error;
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** For MigrationRun: the collaborators. */
+  get parts(): {
+    store: MigrationStore;
+    storage: StorageAdminClient;
+    metrics: MigrationMetrics;
+  } {
+    return { store: this.store, storage: this.storage, metrics: this.metrics };
+  }
+}
+
+/** One driver's run of one migration from its current phase to completion or rollback. */
+class MigrationRun {
+  private readonly store: MigrationStore;
+  private readonly storage: StorageAdminClient;
+  private readonly metrics: MigrationMetrics;
+  /** Ranges a forced removal could not rebuild (no surviving replica), for the status. */
+  private readonly lost: string[] = [];
+  private progress = {
+    keysMigrated: 0,
+    bytesMigrated: 0,
+    rangesDone: 0,
+    rangesTotal: 0,
+    totalKeys: 0,
+  };
+
+  constructor(
+    driver: MigrationDriver,
+    private migration: Migration,
+    private readonly epoch: number,
+    private readonly log: Logger,
+    private readonly halted: () => boolean,
+  ) {
+    ({ store: this.store, storage: this.storage, metrics: this.metrics } = driver.parts);
+    this.progress.keysMigrated = migration.keysMigrated;
+    this.progress.bytesMigrated = migration.bytesMigrated;
+  }
+
+  async run(): Promise<void> {
+    while (this.migration.status === 'in_progress') {
+      const view = await this.view();
+      this.metrics.phase.set({ migration_id: this.migration.migrationId }, phaseNumber(view));
+      await this.barrier(this.migration.ringVersion);
+      await this.raiseFences(view);
+      const phase = this.migration.phase;
+      switch (phase) {
+        case 'dual_write':
+          await this.advance(phase, { phase: 'data_copy' });
+          break;
+        case 'data_copy': {
+          const failure = await this.copyAndVerify(view);
+          if (failure) await this.rollBack(view, failure);
+          else
+            await this.advance(phase, {
+              phase: 'cutover',
+              ...(this.lost.length > 0 && { lostRanges: this.lost.join('; ') }),
+            });
+          break;
+        }
+        case 'cutover':
+          await this.advance(phase, { phase: 'cleanup' });
+          break;
+        case 'cleanup':
+          await this.cleanUp(view);
+          await this.advance(phase, { status: 'completed' });
+          break;
+      }
+    }
+    this.log.info({ status: this.migration.status }, 'migration finished');
+  }
+
+  private async view(): Promise<RingView> {
+    const snapshot = await this.store.getRing();
+    if (snapshot.migration?.migrationId !== this.migration.migrationId) {
+      throw new DriverDeposedError('the migration is no longer the unfinished one');
+    }
+    this.migration = snapshot.migration;
+    return new RingView(snapshot.ringVersion, snapshot.nodes, snapshot.migration);
+  }
+
+  private fence(ringVersion = this.migration.ringVersion): DriverFence {
+    return { migrationId: this.migration.migrationId, epoch: this.epoch, ringVersion };
+  }
+
+  private checkHalted(): void {
+    if (this.halted()) throw new DriverDeposedError('halted');
+  }
+
+  /** Waits until every live coordinator has taken `ringVersion` (rule 2). */
+  private async barrier(ringVersion: number): Promise<void> {
+    const started = performance.now();
+    for (;;) {
+      this.checkHalted();
+      const live = await this.store.listLiveCoordinators();
+      const behind = live.filter((c) => c.takenRingVersion < ringVersion);
+      if (behind.length === 0) break;
+      await sleep(BARRIER_POLL_MS);
+    }
+    const seconds = (performance.now() - started) / 1_000;
+    this.metrics.barrierWaitSeconds.observe(seconds);
+    this.log.info({ ringVersion, waitSeconds: seconds }, 'barrier passed');
+  }
+
+  /**
+   * Raises every member's minimum ring version to the current one (rule 3): a request placed
+   * under an older version is refused from now on. An unreachable node blocks the step, except a
+   * leaving node, which no ring version after this migration assigns anything to.
+   */
+  private async raiseFences(view: RingView): Promise<void> {
+    const leaving = this.migration.type === 'node_deletion' ? this.migration.nodeId : undefined;
+    for (const node of view.members()) {
+      for (;;) {
+        this.checkHalted();
+        try {
+          await this.storage.raiseRingVersion(node, this.fence());
+          break;
+        } catch (error) {
+          if (node.nodeId === leaving && isUnreachable(error)) break;
+          this.log.warn(
+            { node: node.nodeId, err: (error as Error).message },
+            'fence raise failed; retrying',
+          );
+          await sleep(STEP_RETRY_MS);
+        }
+      }
+    }
+  }
+
+  private async advance(
+    expectedPhase: MigrationPhase,
+    step: {
+      phase?: MigrationPhase;
+      status?: 'completed' | 'rolled_back';
+      errorMessage?: string;
+      lostRanges?: string;
+    },
+  ): Promise<void> {
+    this.checkHalted();
+    const { migration } = await this.store.advanceMigration(
+      this.migration.migrationId,
+      this.epoch,
+      expectedPhase,
+      step,
+    );
+    this.migration = migration;
+    this.log.info(
+      { ringVersion: migration.ringVersion, phase: migration.phase, status: migration.status },
+      'migration step committed',
+    );
+  }
+
+  private async copyAndVerify(view: RingView): Promise<string | undefined> {
+    const plan = planMigration(view, await this.store.listTenants());
+    const checkpoints = new Map<string, CopyCheckpoint>();
+    for (const checkpoint of await this.store.listCopyCheckpoints(this.migration.migrationId)) {
+      checkpoints.set(checkpointKey(checkpoint), checkpoint);
+    }
+    this.progress.rangesTotal = plan.copies.length;
+    this.progress.rangesDone = 0;
+    this.progress.totalKeys = await this.countKeys(plan);
+    this.metrics.rangesTotal.set(plan.copies.length);
+    for (const task of plan.copies) {
+      await this.copyTask(task, checkpoints);
+      const differs = await this.verify(task);
+      if (differs) return differs;
+      this.progress.rangesDone++;
+      this.metrics.rangesDone.set(this.progress.rangesDone);
+      await this.saveProgress();
+    }
+    return undefined;
+  }
+
+  /** Keys to copy, as the sources count them now (dual writes may add more). */
+  private async countKeys(plan: MigrationPlan): Promise<number> {
+    let total = 0;
+    for (const task of plan.copies) {
+      const source = task.sources[0];
+      if (!source) continue;
+      const digest = await this.storage
+        .digest(source, task.tenantId, task.range, this.fence())
+        .catch(() => undefined);
+      total += digest?.keyCount ?? 0;
+    }
+    return Math.max(total, this.progress.keysMigrated);
+  }
+
+  /** Copies the task from each source, resuming after its checkpoint; waits out a node down. */
+  private async copyTask(task: CopyTask, checkpoints: Map<string, CopyCheckpoint>): Promise<void> {
+    let sources = task.sources;
+    for (let index = 0; index < sources.length;) {
+      this.checkHalted();
+      const source = sources[index]!;
+      const checkpoint = checkpoints.get(copyKey(task, source));
+      if (checkpoint?.completed) {
+        index++;
+        continue;
+      }
+      try {
+        const done = await this.copyFrom(task, source, checkpoint);
+        checkpoints.set(copyKey(task, source), done);
+        index++;
+      } catch (error) {
+        if (error instanceof DriverDeposedError) throw error;
+        const sourceDown =
+          isUnreachable(error) && (error as ReplicaFailure).nodeId !== task.destination.nodeId;
+        if (sourceDown && sources === task.sources && task.fallbackSources.length > 0) {
+          this.log.warn(
+            { source: source.nodeId },
+            'copy source down; merging from the other replicas',
+          );
+          sources = task.fallbackSources;
+          index = 0;
+          continue;
+        }
+        const noneLeft = sources !== task.sources || task.fallbackSources.length === 0;
+        if (sourceDown && noneLeft && this.migration.force) {
+          // Rule 8: a forced removal names what it could not rebuild, and goes on.
+          this.lost.push(
+            `tenant ${task.tenantId} (${task.range.start}, ${task.range.end}] from ${source.nodeId}`,
+          );
+          this.log.error(
+            { tenantId: task.tenantId, source: source.nodeId },
+            'range lost: no surviving replica',
+          );
+          return;
+        }
+        this.log.warn(
+          {
+            tenantId: task.tenantId,
+            source: source.nodeId,
+            destination: task.destination.nodeId,
+            err: (error as Error).message,
+          },
+          'range copy failed; retrying from its checkpoint',
+        );
+        await sleep(STEP_RETRY_MS);
+      }
+    }
+  }
+
+  private async copyFrom(
+    task: CopyTask,
+    source: ReplicaNode,
+    checkpoint: CopyCheckpoint | undefined,
+  ): Promise<CopyCheckpoint> {
+    let current: CopyCheckpoint = checkpoint ?? {
+      migrationId: this.migration.migrationId,
+      tenantId: task.tenantId,
+      rangeStart: task.range.start,
+      rangeEnd: task.range.end,
+      sourceNodeId: source.nodeId,
+      destinationNodeId: task.destination.nodeId,
+      lastKey: null,
+      keysCopied: 0,
+      bytesCopied: 0,
+      completed: false,
+    };
+    const pages = this.storage.scan(
+      source,
+      task.tenantId,
+      task.range,
+      current.lastKey,
+      this.fence(),
+    );
+    for await (const page of pages) {
+      this.checkHalted();
+      if (page.length === 0) continue;
+      await forEachLimited(page, COPY_CONCURRENCY, (entry) =>
+        this.storage.repair(
+          task.destination,
+          task.tenantId,
+          entry.key,
+          entry.versions,
+          task.policy,
+          this.fence(),
+        ),
+      );
+      const bytes = page.reduce((sum, entry) => sum + entry.sizeBytes, 0);
+      // Only after the destination acknowledged (made durable) the whole page (rule 4).
+      current = {
+        ...current,
+        lastKey: page[page.length - 1]!.engineKey,
+        keysCopied: current.keysCopied + page.length,
+        bytesCopied: current.bytesCopied + bytes,
+      };
+      await this.store.upsertCopyCheckpoint(this.epoch, current);
+      this.progress.keysMigrated += page.length;
+      this.progress.bytesMigrated += bytes;
+      this.metrics.keysCopied.inc(page.length);
+      this.metrics.bytesCopied.inc(bytes);
+      await this.saveProgress();
+    }
+    current = { ...current, completed: true };
+    await this.store.upsertCopyCheckpoint(this.epoch, current);
+    return current;
+  }
+
+  /**
+   * Rule 5: the destination must hold, for every key of every source, a version that descends
+   * from the source's. Equal digests pass at once; otherwise keys are compared and the ones
+   * behind merged again, up to VERIFY_ROUNDS_MAX rounds. Answers what still differs, if anything.
+   */
+  private async verify(task: CopyTask): Promise<string | undefined> {
+    for (const source of task.sources) {
+      for (let round = 1; ; round++) {
+        this.checkHalted();
+        const behind = await this.keysBehind(task, source);
+        if (behind.length === 0) break;
+        if (round >= VERIFY_ROUNDS_MAX) {
+          return (
+            `range (${task.range.start}, ${task.range.end}] of tenant ${task.tenantId}: ` +
+            `${behind.length} keys on ${task.destination.nodeId} still behind ${source.nodeId} ` +
+            `after ${round} rounds`
+          );
+        }
+        await forEachLimited(behind, COPY_CONCURRENCY, ({ key, versions }) =>
+          this.storage.repair(
+            task.destination,
+            task.tenantId,
+            key,
+            versions,
+            task.policy,
+            this.fence(),
+          ),
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private async keysBehind(
+    task: CopyTask,
+    source: ReplicaNode,
+  ): Promise<Array<{ key: string; versions: VersionSet }>> {
+    const fence = this.fence();
+    const [sourceDigest, destinationDigest] = await Promise.all([
+      this.storage.digest(source, task.tenantId, task.range, fence),
+      this.storage.digest(task.destination, task.tenantId, task.range, fence),
+    ]);
+    if (sameDigest(sourceDigest.buckets, destinationDigest.buckets)) return [];
+    const held = new Map<string, VersionSet>();
+    for await (const page of this.storage.scan(
+      task.destination,
+      task.tenantId,
+      task.range,
+      null,
+      fence,
+    )) {
+      for (const entry of page) held.set(entry.key, entry.versions);
+    }
+    const behind: Array<{ key: string; versions: VersionSet }> = [];
+    for await (const page of this.storage.scan(source, task.tenantId, task.range, null, fence)) {
+      for (const entry of page) {
+        const destination = held.get(entry.key);
+        const covered =
+          destination !== undefined &&
+          descends(readContext(destination), readContext(entry.versions));
+        if (!covered) behind.push({ key: entry.key, versions: entry.versions });
+      }
+    }
+    return behind;
+  }
+
+  /** Rule 7: after the cleanup barrier, nodes that lost a range (and stay) drop it. */
+  private async cleanUp(view: RingView): Promise<void> {
+    const plan = planMigration(view, await this.store.listTenants());
+    for (const drop of plan.drops) {
+      let afterKey: Buffer | null = null;
+      for (;;) {
+        this.checkHalted();
+        try {
+          const result = await this.storage.dropRange(
+            drop.node,
+            drop.tenantId,
+            drop.range,
+            afterKey,
+            this.fence(),
+          );
+          if (result.done) break;
+          afterKey = result.lastKey;
+        } catch (error) {
+          this.log.warn(
+            { node: drop.node.nodeId, err: (error as Error).message },
+            'cleanup failed; retrying',
+          );
+          await sleep(STEP_RETRY_MS);
+        }
+      }
+    }
+  }
+
+  /**
+   * Rule 8: before cutover a migration rolls back: `new` leaves the writes (a new ring version),
+   * and once every coordinator took that version, destinations drop what they received.
+   */
+  private async rollBack(view: RingView, reason: string): Promise<void> {
+    const plan = planMigration(view, await this.store.listTenants());
+    this.log.error({ reason }, 'migration cannot be verified; rolling back');
+    await this.advance('data_copy', { status: 'rolled_back', errorMessage: reason });
+    await this.barrier(this.migration.ringVersion);
+    for (const task of plan.copies) {
+      await this.storage
+        .dropRange(task.destination, task.tenantId, task.range, null, this.fence())
+        .catch((error: Error) =>
+          this.log.warn(
+            { node: task.destination.nodeId, err: error.message },
+            'rollback drop failed',
+          ),
+        );
+    }
+  }
+
+  private async saveProgress(): Promise<void> {
+    await this.store.recordMigrationProgress(this.migration.migrationId, this.epoch, {
+      ...this.progress,
+      totalKeys: Math.max(this.progress.totalKeys, this.progress.keysMigrated),
+    });
+  }
+}
+
+function checkpointKey(checkpoint: CopyCheckpoint): string {
+  return [
+    checkpoint.tenantId,
+    checkpoint.rangeStart,
+    checkpoint.sourceNodeId,
+    checkpoint.destinationNodeId,
+  ].join('\u0000');
+}
+
+function sameDigest(left: readonly Buffer[], right: readonly Buffer[]): boolean {
+  return left.length === right.length && left.every((bucket, i) => bucket.equals(right[i]!));
+}
+
+function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof ReplicaFailure && (error.kind === 'unreachable' || error.kind === 'timed-out')
+  );
+}
+
+function phaseNumber(view: RingView): number {
+  const phases: readonly (MigrationPhase | undefined)[] = [
+    undefined,
+    'dual_write',
+    'data_copy',
+    'cutover',
+    'cleanup',
+  ];
+  return Math.max(0, phases.indexOf(view.change?.phase));
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

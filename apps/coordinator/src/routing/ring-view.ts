@@ -1,0 +1,174 @@
+// One ring version as the request paths see it (docs/architecture.md#membership-and-migrations).
+//
+// Outside a migration a key has one replica set. While a migration runs, a key in a moving range
+// has two: `old` (its preference list before the change) and `new` (after it). The phase decides
+// which of them the paths use:
+//
+//   phase               reads from   writes need W acks in
+//   dual_write          old          old and new
+//   data_copy           old          old and new
+//   cutover             new          old and new
+//   cleanup             new          new
+//
+// A node in both sets counts for both; a hint counts for neither. A tenant's replication factor
+// during its own factor change comes from the migration, never from a cached tenant row.
+import { HashRing, keyToken, type RingNode } from '@pairdb/hashring';
+import type { MigrationPhase, MigrationType, StorageNode } from '../metadata';
+import type { ReplicaNode } from '../replicas/replica-transport';
+
+/** Nodes past the replicas that may hold a hint: enough to ride out a few failures at once. */
+export const STAND_INS_MAX = 3;
+
+/** What of a migration shapes placement (a Migration row has these fields and more). */
+export interface RingChange {
+  readonly migrationId: string;
+  readonly type: MigrationType;
+  readonly nodeId: string;
+  readonly tenantId: string | null;
+  readonly fromReplicationFactor: number | null;
+  readonly toReplicationFactor: number | null;
+  readonly phase: MigrationPhase;
+}
+
+/** Replicas that must reach a quorum among themselves, and the factor that quorum is of. */
+export interface ReplicaSet {
+  readonly replicas: readonly ReplicaNode[];
+  readonly replicationFactor: number;
+}
+
+export interface Placement {
+  /** The ring version this placement was computed under; every request carries it. */
+  readonly ringVersion: number;
+  /** R replies are counted among these. */
+  readonly reads: ReplicaSet;
+  /** Each set needs W acks of its own: one set, or `old` and `new` of a moving range. */
+  readonly writes: readonly ReplicaSet[];
+  /** Nodes past every write replica, in ring order: hint holders, nearest first. */
+  readonly standIns: readonly ReplicaNode[];
+}
+
+export interface PlacementSource {
+  placementOf(tenantId: string, key: string, replicationFactor: number): Placement;
+}
+
+interface RingMember extends RingNode, ReplicaNode {}
+
+export class RingView implements PlacementSource {
+  /** The ring before the change (the only ring outside a migration). */
+  private readonly oldRing: HashRing<RingMember>;
+  /** The ring after the change; the same object as oldRing for a factor change or no change. */
+  private readonly newRing: HashRing<RingMember>;
+
+  constructor(
+    readonly ringVersion: number,
+    nodes: readonly StorageNode[],
+    readonly change: RingChange | null,
+  ) {
+    const active = nodes.filter((node) => node.status === 'active');
+    const changing = change && nodes.find((node) => node.nodeId === change.nodeId);
+    this.oldRing = new HashRing(
+      (change?.type === 'node_deletion' && changing ? [...active, changing] : active).map(member),
+    );
+    if (change?.type === 'node_addition' && changing) {
+      this.newRing = new HashRing([...active, changing].map(member));
+    } else if (change?.type === 'node_deletion' && changing) {
+      this.newRing = new HashRing(active.map(member));
+    } else {
+      this.newRing = this.oldRing;
+    }
+  }
+
+  /** Nodes that serve data in this version (old and new rings together). */
+  members(): readonly ReplicaNode[] {
+    if (this.newRing === this.oldRing) return this.oldRing.nodes;
+    const byId = new Map<string, ReplicaNode>();
+    for (const node of [...this.oldRing.nodes, ...this.newRing.nodes]) byId.set(node.nodeId, node);
+    return [...byId.values()];
+  }
+
+  /** Nodes a key may be placed on; 0 means no request can be served. */
+  get size(): number {
+    return this.oldRing.size;
+  }
+
+  /** The two rings and each side's factor for a tenant (the same ring and factor when still). */
+  ringsFor(
+    tenantId: string,
+    replicationFactor: number,
+  ): {
+    old: HashRing<RingMember>;
+    new: HashRing<RingMember>;
+    oldFactor: number;
+    newFactor: number;
+  } {
+    const change = this.change;
+    if (change?.type === 'replication_factor_change' && change.tenantId === tenantId) {
+      return {
+        old: this.oldRing,
+        new: this.newRing,
+        oldFactor: change.fromReplicationFactor ?? replicationFactor,
+        newFactor: change.toReplicationFactor ?? replicationFactor,
+      };
+    }
+    return {
+      old: this.oldRing,
+      new: this.newRing,
+      oldFactor: replicationFactor,
+      newFactor: replicationFactor,
+    };
+  }
+
+  placementOf(tenantId: string, key: string, replicationFactor: number): Placement {
+    const token = keyToken(tenantId, key);
+    const rings = this.ringsFor(tenantId, replicationFactor);
+    const old = replicaSet(rings.old, token, rings.oldFactor);
+    const moving = this.change !== null;
+    const next = moving ? replicaSet(rings.new, token, rings.newFactor) : old;
+    const same = !moving || sameReplicaSet(old, next);
+    const phase = this.change?.phase;
+    const readsNew = phase === 'cutover' || phase === 'cleanup';
+    const writes = same ? [old] : phase === 'cleanup' ? [next] : [old, next];
+    return {
+      ringVersion: this.ringVersion,
+      reads: readsNew ? next : old,
+      writes,
+      standIns: standIns(readsNew ? rings.new : rings.old, token, writes),
+    };
+  }
+}
+
+function member(node: StorageNode): RingMember {
+  return {
+    nodeId: node.nodeId,
+    virtualNodes: node.virtualNodes,
+    address: `${node.host}:${node.port}`,
+  };
+}
+
+function replicaSet(ring: HashRing<RingMember>, token: bigint, factor: number): ReplicaSet {
+  return {
+    replicas: ring.preferenceList(token, factor).map((id) => ring.node(id)),
+    replicationFactor: factor,
+  };
+}
+
+function sameReplicaSet(left: ReplicaSet, right: ReplicaSet): boolean {
+  return (
+    left.replicationFactor === right.replicationFactor &&
+    left.replicas.length === right.replicas.length &&
+    left.replicas.every((node) => right.replicas.some((other) => other.nodeId === node.nodeId))
+  );
+}
+
+function standIns(
+  ring: HashRing<RingMember>,
+  token: bigint,
+  writes: readonly ReplicaSet[],
+): ReplicaNode[] {
+  const taken = new Set(writes.flatMap((set) => set.replicas.map((node) => node.nodeId)));
+  return ring
+    .preferenceList(token, taken.size + STAND_INS_MAX)
+    .filter((id) => !taken.has(id))
+    .slice(0, STAND_INS_MAX)
+    .map((id) => ring.node(id));
+}
