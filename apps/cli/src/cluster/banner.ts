@@ -2,7 +2,7 @@
 // commands to try next.
 import * as path from 'node:path';
 import { renderTable } from '../output/table';
-import { DEFAULT_TENANT } from './cluster-bootstrap';
+import { DEFAULT_TENANT } from './default-tenant';
 import { BASE_PORT_DEFAULT, LOOPBACK_HOST, type ClusterLayout } from './cluster-layout';
 import { STATE_FILE_NAME } from './cluster-state-file';
 
