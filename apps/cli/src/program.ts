@@ -14,6 +14,12 @@ const TIMEOUT_MS_MAX = 86_400_000;
 
 export const VERSION = '0.1.0';
 
+const SHELL_HELP = `In the shell, type the commands without "pairdb". Also:
+  json on|off                           print every result as JSON (each command's --json)
+  consistency one|quorum|all|default    for every get, put and delete (each one's --consistency)
+  settings                              show both
+  exit, quit or Ctrl-D                  leave the shell`;
+
 interface GlobalFlags {
   address: string;
   timeout: number;
@@ -25,8 +31,9 @@ interface GlobalFlags {
  * global options (the shell keeps the connection it started with).
  */
 export function buildProgram(session: Session): Command {
-  const program = new Command(session.interactive ? '' : 'pairdb');
-  if (!session.interactive) addGlobalOptions(program, session);
+  const program = new Command('pairdb');
+  if (session.interactive) program.addHelpText('after', `\n${SHELL_HELP}`);
+  else addGlobalOptions(program, session);
   for (const group of COMMAND_GROUPS) {
     if (!session.interactive || group.inShell) group.register(program, session);
   }
