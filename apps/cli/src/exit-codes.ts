@@ -1,17 +1,6 @@
 // The exit status of every `pairdb` command, one per kind of failure, so scripts can branch on
-// it; `pairdb --help` prints this table. 2 is the usual code for a bad command line.
-import {
-  AlreadyExistsError,
-  ClientUsageError,
-  ConflictError,
-  DeadlineExceededError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from '@pairdb/client';
-
+// it; `pairdb --help` prints this table. 2 is the usual code for a bad command line. Which error
+// gets which code is failure-report.ts (loaded only when a command fails).
 export const EXIT_OK = 0;
 /** Anything not listed below, bugs included. */
 export const EXIT_FAILURE = 1;
@@ -44,25 +33,6 @@ export class CommandError extends Error {
     super(message);
     this.name = 'CommandError';
   }
-}
-
-const BY_CLASS: ReadonlyArray<[new (...args: never[]) => Error, number]> = [
-  [UsageError, EXIT_USAGE],
-  [ClientUsageError, EXIT_USAGE],
-  [InvalidArgumentError, EXIT_INVALID_ARGUMENT],
-  [NotFoundError, EXIT_NOT_FOUND],
-  [AlreadyExistsError, EXIT_ALREADY_EXISTS],
-  [UnavailableError, EXIT_UNAVAILABLE],
-  [DeadlineExceededError, EXIT_DEADLINE_EXCEEDED],
-  [ConflictError, EXIT_CONFLICT],
-  [FailedPreconditionError, EXIT_FAILED_PRECONDITION],
-  [ResourceExhaustedError, EXIT_RESOURCE_EXHAUSTED],
-];
-
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof CommandError) return error.exitCode;
-  for (const [type, code] of BY_CLASS) if (error instanceof type) return code;
-  return EXIT_FAILURE;
 }
 
 /** The table for `pairdb --help`. */

@@ -1,7 +1,8 @@
 // Parsers for option and argument values: each refuses a bad value with a message naming it,
 // which commander reports as a command-line error (exit 2).
 import { InvalidArgumentError } from 'commander';
-import { CONSISTENCY_LEVELS, type Consistency } from '@pairdb/client';
+import type { Consistency } from '@pairdb/client';
+import { CONSISTENCY_LEVELS } from './client-values';
 
 /** docs/architecture.md#metadata: a tenant keeps 1 to 5 replicas of each key. */
 export const REPLICATION_FACTOR_MIN = 1;

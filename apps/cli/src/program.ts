@@ -1,32 +1,50 @@
-// The `pairdb` command line: global options, every command, and the one place a failure
-// becomes a message on stderr and an exit code (exit-codes.ts).
+// The `pairdb` command line: global options, every command (commands/command-registry.ts), and
+// the one place a failure becomes a message on stderr and an exit code. Only commander and the
+// command definitions load here; a command's implementation loads when it runs
+// (docs/architecture.md#the-pairdb-command).
 import { Command, CommanderError, Option } from 'commander';
-import {
-  ADDRESS_DEFAULT,
-  ConnectionError,
-  NotFoundError,
-  PairDBError,
-  QuorumError,
-  TIMEOUT_MS_DEFAULT,
-} from '@pairdb/client';
-import { registerBenchCommand } from './commands/bench-command';
-import { registerClusterCommands } from './commands/cluster-commands';
-import { registerKeyValueCommands } from './commands/key-value-commands';
-import { registerMigrationCommands } from './commands/migration-commands';
-import { registerNodeCommands } from './commands/node-commands';
-import { registerStatusCommand } from './commands/status-command';
-import { registerTenantCommands } from './commands/tenant-commands';
-import { EXIT_CODE_HELP, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes';
+import { ADDRESS_DEFAULT, TIMEOUT_MS_DEFAULT } from './client-values';
+import { COMMAND_GROUPS } from './commands/command-registry';
+import { EXIT_CODE_HELP, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { integerIn } from './option-parsers';
+import { Session } from './session';
 
 /** Longest --timeout accepted: a day; anything longer is a typo. */
 const TIMEOUT_MS_MAX = 86_400_000;
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
-  const program = new Command('pairdb')
-    .description('PairDB: client, admin, local cluster and benchmark')
+const SHELL_HELP = `In the shell, type the commands without "pairdb". Also:
+  json on|off                           print every result as JSON (each command's --json)
+  consistency one|quorum|all|default    for every get, put and delete (each one's --consistency)
+  settings                              show both
+  exit, quit or Ctrl-D                  leave the shell`;
+
+interface GlobalFlags {
+  address: string;
+  timeout: number;
+}
+
+/**
+ * The program for one command line, or (for an interactive session) for one line of
+ * `pairdb shell`: the same commands, less those that need the process to themselves, and no
+ * global options (the shell keeps the connection it started with).
+ */
+export function buildProgram(session: Session): Command {
+  const program = new Command('pairdb');
+  if (session.interactive) program.addHelpText('after', `\n${SHELL_HELP}`);
+  else addGlobalOptions(program, session);
+  for (const group of COMMAND_GROUPS) {
+    if (!session.interactive || group.inShell) group.register(program, session);
+  }
+  // Commander reports its own errors through exceptions, so the caller picks the exit code.
+  exitOverrideDeep(program);
+  return program;
+}
+
+function addGlobalOptions(program: Command, session: Session): void {
+  program
+    .description('PairDB: client, admin, interactive shell, local cluster and benchmark')
     .version(VERSION)
     .addOption(
       new Option('-a, --address <host:port>', 'coordinator to talk to')
@@ -40,18 +58,11 @@ export function buildProgram(): Command {
         .argParser(integerIn(1, TIMEOUT_MS_MAX)),
     )
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', `\n${EXIT_CODE_HELP}\n`);
-  registerKeyValueCommands(program);
-  registerTenantCommands(program);
-  registerNodeCommands(program);
-  registerMigrationCommands(program);
-  registerStatusCommand(program);
-  registerClusterCommands(program);
-  registerBenchCommand(program);
-  // Commander reports its own errors through exceptions, so runCli picks the exit code.
-  program.exitOverride();
-  for (const command of program.commands) exitOverrideDeep(command);
-  return program;
+    .addHelpText('after', `\n${EXIT_CODE_HELP}\n`)
+    .hook('preAction', (_program, action) => {
+      const flags = action.optsWithGlobals<GlobalFlags>();
+      session.configure({ address: flags.address, timeoutMs: flags.timeout });
+    });
 }
 
 function exitOverrideDeep(command: Command): void {
@@ -61,44 +72,24 @@ function exitOverrideDeep(command: Command): void {
 
 /** Runs one command line (without `node` and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const session = new Session();
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await buildProgram(session).parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and --version end with exitCode 0; everything else is a bad command line.
-      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    }
-    process.stderr.write(describeFailure(error));
-    return exitCodeFor(error);
+    return reportFailure(error);
+  } finally {
+    await session.close();
   }
 }
 
-/** What went wrong, then what to try; names the gRPC status for server errors. */
-export function describeFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const lines = [`pairdb: ${message}${error instanceof PairDBError ? ` (${error.code})` : ''}`];
-  const hint = hintFor(error);
-  if (hint) lines.push(`hint: ${hint}`);
-  return `${lines.join('\n')}\n`;
-}
-
-function hintFor(error: unknown): string | undefined {
-  if (error instanceof ConnectionError) {
-    return (
-      'is a cluster running there? Start one with `npm start` (or `pairdb cluster start`), ' +
-      'or point --address / PAIRDB_ADDRESS at a coordinator.'
-    );
+/** Prints why a command failed (commander prints its own) and resolves to its exit code. */
+export async function reportFailure(error: unknown): Promise<number> {
+  if (error instanceof CommanderError) {
+    // Help and --version end with exitCode 0; everything else is a bad command line.
+    return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
-  if (error instanceof QuorumError) {
-    return (
-      `only ${error.achieved} of the ${error.required} replicas needed answered; ` +
-      'check `pairdb status`, or use --consistency one.'
-    );
-  }
-  if (error instanceof NotFoundError && /^tenant "/.test(error.message)) {
-    return 'create it with `pairdb tenant create <id>` (the local cluster starts with `default`).';
-  }
-  return undefined;
+  const { describeFailure, exitCodeFor } = await import('./failure-report.js');
+  process.stderr.write(describeFailure(error));
+  return exitCodeFor(error);
 }

@@ -2,6 +2,9 @@
 // be repeated (--seed). xoshiro128** (Blackman and Vigna) over 32-bit words, seeded through
 // splitmix32; doubles take 53 bits from two outputs. Not for anything secret.
 
+/** The seed is one 32-bit word. */
+export const SEED_MAX = 2 ** 32 - 1;
+
 export class Random {
   private a: number;
   private b: number;

@@ -2,7 +2,7 @@
 // commands to try next.
 import * as path from 'node:path';
 import { renderTable } from '../output/table';
-import { DEFAULT_TENANT } from './cluster-bootstrap';
+import { DEFAULT_TENANT } from './default-tenant';
 import { BASE_PORT_DEFAULT, LOOPBACK_HOST, type ClusterLayout } from './cluster-layout';
 import { STATE_FILE_NAME } from './cluster-state-file';
 
@@ -38,7 +38,7 @@ export function renderBanner(layout: ClusterLayout): string {
   ]);
   const relative = displayPath(layout.dataDir);
   const address = c.grpc === BASE_PORT_DEFAULT ? '' : ` -a ${LOOPBACK_HOST}:${c.grpc}`;
-  const pairdb = `npx pairdb${address}`;
+  const pairdb = `pairdb${address}`;
   return [
     '',
     'PairDB is running.',
@@ -47,11 +47,13 @@ export function renderBanner(layout: ClusterLayout): string {
     '',
     `  logs: ${path.join(relative, 'logs')}/   state: ${path.join(relative, STATE_FILE_NAME)}`,
     '',
-    'Try, in another terminal:',
+    'Try, in another terminal at the repository root (npm ci linked node_modules/.bin/pairdb):',
+    '  export PATH="$PWD/node_modules/.bin:$PATH"',
     `  ${pairdb} put ${DEFAULT_TENANT} hello world`,
     `  ${pairdb} get ${DEFAULT_TENANT} hello`,
     `  ${pairdb} get ${DEFAULT_TENANT} hello --json`,
     `  ${pairdb} status`,
+    `  ${pairdb} shell`,
     `  ${pairdb} bench --workload A --records 10000 --operations 50000`,
     '',
     `Ctrl-C stops the cluster; the data stays in ${relative}/ for the next start.`,

@@ -3,10 +3,7 @@
 // absent. Registrations that disagree with this start's layout are reported, not changed.
 import { AlreadyExistsError, NotFoundError, type PairDBClient } from '@pairdb/client';
 import { LOOPBACK_HOST, type StorageNodeLayout } from './cluster-layout';
-
-export const DEFAULT_TENANT = 'default';
-/** The replication factor `default` gets on a cluster of three or more nodes. */
-export const DEFAULT_TENANT_REPLICATION_FACTOR = 3;
+import { DEFAULT_TENANT } from './default-tenant';
 
 export interface BootstrapReport {
   /** What happened, one line each, for the start-up log. */

@@ -23,8 +23,6 @@ import { describeExit, ManagedProcess, type ExitInfo } from './managed-process';
 import { assertPortsFree } from './port-check';
 import { probeHttp, waitUntilHealthy } from './readiness';
 
-/** First start of embedded PostgreSQL creates a database: allow for a slow, busy laptop. */
-export const START_TIMEOUT_MS_DEFAULT = 120_000;
 /** Longer than a child's own 30 s drain timeout, so a drain is never cut short by us. */
 export const STOP_TIMEOUT_MS = 40_000;
 export const RESTART_DELAY_MS = 1_000;
@@ -42,7 +40,7 @@ export interface LocalClusterOptions {
   /** Of the `default` tenant when it is created. */
   readonly replicationFactor: number;
   readonly restart: boolean;
-  readonly startTimeoutMs?: number;
+  readonly startTimeoutMs: number;
   /** Where progress lines go (stdout in the CLI). */
   readonly out: (line: string) => void;
 }
@@ -196,7 +194,7 @@ export class LocalCluster {
     return waitUntilHealthy({
       name: child.spec.name,
       url,
-      timeoutMs: this.options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
+      timeoutMs: this.options.startTimeoutMs,
       exited: child.exited,
       lastOutput: () => child.lastOutput(),
     });

@@ -1,20 +1,10 @@
 // pairdb bench: YCSB core workloads A-F against a running cluster (bench/ has the details).
+// The work is in actions/bench-action.ts, loaded when it runs.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { NotFoundError, PairDBClient, type Consistency } from '@pairdb/client';
-import { BenchRunner, type BenchSettings, type WorkloadResult } from '../bench/bench-runner';
-import { createProgress } from '../bench/bench-progress';
-import { renderReport, type BenchReport } from '../bench/bench-report';
-import {
-  DISTRIBUTIONS,
-  unsupportedReason,
-  WORKLOADS,
-  type Distribution,
-  type Workload,
-} from '../bench/workloads';
-import { globalOptions } from '../client-session';
-import { CommandError } from '../exit-codes';
+import { SEED_MAX } from '../bench/random';
+import { DISTRIBUTIONS, WORKLOADS, type Distribution, type Workload } from '../bench/workloads';
+import type { Session } from '../session';
 import { consistencyLevel, integerIn, replicationFactor } from '../option-parsers';
-import { toJson } from '../output/json-output';
 
 /** Bounds that keep one invocation within what a laptop cluster can hold and finish. */
 const RECORDS_MAX = 100_000_000;
@@ -35,30 +25,15 @@ const OPERATIONS_DEFAULT = 20_000;
 const CLIENTS_DEFAULT = 16;
 /** YCSB's record: 10 fields of 100 bytes. */
 const VALUE_SIZE_DEFAULT = 1_000;
-/** The seed is a 32-bit word (bench/random.ts). */
-const SEED_MAX = 2 ** 32 - 1;
 
-interface BenchFlags {
-  workload: Workload[];
-  records: number;
-  operations: number;
-  clients: number;
-  valueSize: number;
-  consistency: Consistency;
-  distribution?: Distribution;
-  tenant: string;
-  replicationFactor: number;
-  load: boolean;
-  seed?: number;
-  json?: boolean;
-  quiet?: boolean;
-}
-
-export function registerBenchCommand(program: Command): void {
+export function registerBenchCommand(program: Command, session: Session): void {
   const bench = program
     .command('bench')
     .description('YCSB core workloads (A-F): load phase, then run phase; latency per operation');
-  addBenchOptions(bench).action(() => benchAction(bench));
+  addBenchOptions(bench).action(async () => {
+    const { runBench } = await import('../actions/bench-action.js');
+    await runBench(session, bench.opts());
+  });
 }
 
 function addBenchOptions(bench: Command): Command {
@@ -114,66 +89,6 @@ function addBenchOptions(bench: Command): Command {
     )
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress output');
-}
-
-async function benchAction(bench: Command): Promise<void> {
-  const flags = bench.opts<BenchFlags>();
-  const workloads = flags.workload;
-  if (workloads.every((workload) => unsupportedReason(workload) !== undefined)) {
-    throw new CommandError(
-      workloads
-        .map((w) => `workload ${w.name} is not supported: ${unsupportedReason(w)}`)
-        .join('; '),
-    );
-  }
-  const { address, timeout } = globalOptions(bench);
-  // A retry would hide a failure and blur the latency it measures.
-  const client = new PairDBClient({ address, timeoutMs: timeout, retry: { attempts: 1 } });
-  try {
-    const report = await runBench(client, address, flags, workloads);
-    process.stdout.write(flags.json ? `${toJson(report)}\n` : renderReport(report));
-  } finally {
-    client.close();
-  }
-}
-
-async function runBench(
-  client: PairDBClient,
-  address: string,
-  flags: BenchFlags,
-  workloads: readonly Workload[],
-): Promise<BenchReport> {
-  const settings: BenchSettings = {
-    tenant: flags.tenant,
-    records: flags.records,
-    operations: flags.operations,
-    clients: flags.clients,
-    valueSize: flags.valueSize,
-    consistency: flags.consistency,
-    distribution: flags.distribution,
-    seed: flags.seed ?? Math.floor(Math.random() * (SEED_MAX + 1)),
-  };
-  await ensureTenant(client, flags.tenant, flags.replicationFactor);
-  const runner = new BenchRunner(client, settings, createProgress(process.stderr, !!flags.quiet));
-  const load = flags.load ? await runner.load() : undefined;
-  const runs: WorkloadResult[] = [];
-  for (const workload of workloads) runs.push(await runner.run(workload));
-  return { address, settings, load, runs };
-}
-
-async function ensureTenant(client: PairDBClient, tenant: string, replicationFactor: number) {
-  try {
-    const existing = await client.getTenant(tenant);
-    if (existing.replicationFactor !== replicationFactor) {
-      process.stderr.write(
-        `note: tenant ${tenant} has replication factor ${existing.replicationFactor}; ` +
-          'the bench uses it as it is\n',
-      );
-    }
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    await client.createTenant(tenant, { replicationFactor });
-  }
 }
 
 function workloadList(text: string): Workload[] {

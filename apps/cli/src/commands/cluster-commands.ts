@@ -2,40 +2,24 @@
 //   pairdb cluster start [--nodes N] [--data-dir DIR] [--base-port P] [--http-port P]
 //                        [--metrics-port P] [--pg-url URL] [--redis-url URL]
 //   pairdb cluster stop [--data-dir DIR]
-import * as path from 'node:path';
+// The work is in actions/cluster-actions.ts, loaded when one of them runs.
 import { Option, type Command } from 'commander';
-import { CommandError, EXIT_OK, UsageError } from '../exit-codes';
-import { locateBundles } from '../cluster/app-bundles';
-import { DEFAULT_TENANT_REPLICATION_FACTOR } from '../cluster/cluster-bootstrap';
 import {
   BASE_PORT_DEFAULT,
-  clusterLayout,
   DATA_DIR_DEFAULT,
   HTTP_PORT_DEFAULT,
   METRICS_PORT_DEFAULT,
   NODES_DEFAULT,
   NODES_MAX,
 } from '../cluster/cluster-layout';
-import { stopCluster } from '../cluster/cluster-stop';
-import { LocalCluster, START_TIMEOUT_MS_DEFAULT } from '../cluster/local-cluster';
+import { DEFAULT_TENANT_REPLICATION_FACTOR } from '../cluster/default-tenant';
 import { integerIn, port, replicationFactor } from '../option-parsers';
 
+/** First start of embedded PostgreSQL creates a database: allow for a slow, busy laptop. */
+const START_TIMEOUT_MS_DEFAULT = 120_000;
 /** A process needs more than a second to start; an hour means something is wrong. */
 const START_TIMEOUT_MS_MIN = 1_000;
 const START_TIMEOUT_MS_MAX = 3_600_000;
-
-interface StartFlags {
-  nodes: number;
-  dataDir: string;
-  basePort: number;
-  httpPort: number;
-  metricsPort: number;
-  pgUrl?: string;
-  redisUrl?: string;
-  replicationFactor?: number;
-  restart: boolean;
-  startTimeout: number;
-}
 
 export function registerClusterCommands(program: Command): void {
   const cluster = program.command('cluster').description('run a local cluster on this machine');
@@ -86,28 +70,8 @@ function registerStart(cluster: Command): void {
       START_TIMEOUT_MS_DEFAULT,
     )
     .action(async () => {
-      const flags = start.opts<StartFlags>();
-      const layout = clusterLayout(flags);
-      const replicationFactor =
-        flags.replicationFactor ?? Math.min(DEFAULT_TENANT_REPLICATION_FACTOR, flags.nodes);
-      if (replicationFactor > flags.nodes) {
-        throw new UsageError(
-          `--replication-factor ${replicationFactor} needs at least that many --nodes ` +
-            `(got ${flags.nodes})`,
-        );
-      }
-      const supervisor = new LocalCluster({
-        layout,
-        bundles: locateBundles(),
-        pgUrl: flags.pgUrl || undefined,
-        redisUrl: flags.redisUrl || undefined,
-        replicationFactor,
-        restart: flags.restart,
-        startTimeoutMs: flags.startTimeout,
-        out: (line) => process.stdout.write(`${line}\n`),
-      });
-      const code = await supervisor.run();
-      if (code !== EXIT_OK) throw new CommandError('the cluster stopped with failures', code);
+      const { startCluster } = await import('../actions/cluster-actions.js');
+      await startCluster(start.opts());
     });
 }
 
@@ -117,7 +81,7 @@ function registerStop(cluster: Command): void {
     .description('stop the local cluster running from a data dir (as Ctrl-C would)')
     .option('-d, --data-dir <dir>', 'its data dir', DATA_DIR_DEFAULT)
     .action(async () => {
-      const dataDir = path.resolve(stop.opts<{ dataDir: string }>().dataDir);
-      process.stdout.write(`${await stopCluster(dataDir)}\n`);
+      const { stopLocalCluster } = await import('../actions/cluster-actions.js');
+      await stopLocalCluster(stop.opts());
     });
 }

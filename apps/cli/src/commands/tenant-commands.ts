@@ -2,18 +2,18 @@
 //   pairdb tenant create ID [--replication-factor N] [--conflict-resolution lww|siblings]
 //   pairdb tenant get ID
 //   pairdb tenant set-rf ID N [--expected-version V]
+// The work is in actions/tenant-actions.ts, loaded when one of them runs.
 import { Option, type Command } from 'commander';
-import { CONFLICT_RESOLUTIONS, type ConflictResolution, type Tenant } from '@pairdb/client';
-import { withClient } from '../client-session';
+import { CONFLICT_RESOLUTIONS } from '../client-values';
+import type { Session } from '../session';
 import {
   integerIn,
   REPLICATION_FACTOR_MAX,
   REPLICATION_FACTOR_MIN,
   replicationFactor,
 } from '../option-parsers';
-import { toJson } from '../output/json-output';
 
-export function registerTenantCommands(program: Command): void {
+export function registerTenantCommands(program: Command, session: Session): void {
   const tenant = program.command('tenant').description('create, show and change tenants');
 
   const create = tenant
@@ -32,18 +32,8 @@ export function registerTenantCommands(program: Command): void {
     )
     .option('--json', 'print the tenant as JSON')
     .action(async (id: string) => {
-      const flags = create.opts<{
-        replicationFactor?: number;
-        conflictResolution: ConflictResolution;
-        json?: boolean;
-      }>();
-      const created = await withClient(create, (client) =>
-        client.createTenant(id, {
-          replicationFactor: flags.replicationFactor,
-          conflictResolution: flags.conflictResolution,
-        }),
-      );
-      printTenant(created, flags.json);
+      const { createTenant } = await import('../actions/tenant-actions.js');
+      await createTenant(session, id, create.opts());
     });
 
   const get = tenant
@@ -52,8 +42,8 @@ export function registerTenantCommands(program: Command): void {
     .argument('<id>', 'tenant id')
     .option('--json', 'print the tenant as JSON')
     .action(async (id: string) => {
-      const found = await withClient(get, (client) => client.getTenant(id));
-      printTenant(found, get.opts<{ json?: boolean }>().json);
+      const { showTenant } = await import('../actions/tenant-actions.js');
+      await showTenant(session, id, get.opts());
     });
 
   const setRf = tenant
@@ -71,34 +61,8 @@ export function registerTenantCommands(program: Command): void {
       integerIn(1, Number.MAX_SAFE_INTEGER),
     )
     .option('--json', 'print the tenant as JSON')
-    .action(async (id: string, replicationFactor: number) => {
-      const flags = setRf.opts<{ expectedVersion?: number; json?: boolean }>();
-      const updated = await withClient(setRf, (client) =>
-        client.setReplicationFactor(id, replicationFactor, {
-          expectedVersion: flags.expectedVersion,
-        }),
-      );
-      printTenant(updated, flags.json);
+    .action(async (id: string, factor: number) => {
+      const { setReplicationFactor } = await import('../actions/tenant-actions.js');
+      await setReplicationFactor(session, id, factor, setRf.opts());
     });
-}
-
-function printTenant(tenant: Tenant, json: boolean | undefined): void {
-  if (json) {
-    process.stdout.write(`${toJson(tenant)}\n`);
-    return;
-  }
-  const rows: [string, string][] = [
-    ['tenant', tenant.tenantId],
-    ['replication factor', String(tenant.replicationFactor)],
-    ['conflict resolution', tenant.conflictResolution],
-    ['version', String(tenant.version)],
-    ['created', isoTime(tenant.createdAtUnixMs)],
-    ['updated', isoTime(tenant.updatedAtUnixMs)],
-  ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  process.stdout.write(rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join(''));
-}
-
-function isoTime(unixMs: number): string {
-  return unixMs > 0 ? new Date(unixMs).toISOString() : '-';
 }

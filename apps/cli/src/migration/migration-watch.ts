@@ -4,7 +4,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Migration } from '@pairdb/client';
 
-export const WATCH_INTERVAL_MS_DEFAULT = 1_000;
 /** A migration in one of these states will not change any more. */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
@@ -16,7 +15,7 @@ export interface WatchOutput {
 export interface WatchOptions {
   fetch(): Promise<Migration>;
   output: WatchOutput;
-  intervalMs?: number;
+  intervalMs: number;
   /** Aborting ends the watch early with the last state seen. */
   signal?: AbortSignal;
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
@@ -32,7 +31,7 @@ export function describeMigration(m: Migration): string {
 }
 
 export async function watchMigration(options: WatchOptions): Promise<Migration> {
-  const intervalMs = options.intervalMs ?? WATCH_INTERVAL_MS_DEFAULT;
+  const intervalMs = options.intervalMs;
   const sleep = options.sleep ?? abortableSleep;
   const view: View = options.output.isTTY
     ? new BarView(options.output)

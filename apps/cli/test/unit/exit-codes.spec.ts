@@ -14,8 +14,8 @@ import {
 } from '@pairdb/client';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, EXIT_CODE_HELP, exitCodeFor, UsageError } from '../../src/exit-codes';
-import { describeFailure } from '../../src/program';
+import { CommandError, EXIT_CODE_HELP, UsageError } from '../../src/exit-codes';
+import { describeFailure, exitCodeFor } from '../../src/failure-report';
 import { README_EXIT_CODES as EXIT } from '../support/readme-exit-codes';
 
 const README = path.resolve(__dirname, '../../../../README.md');

@@ -50,6 +50,7 @@ describe('watchMigration', () => {
     const final = await watchMigration({
       fetch: script.fetch,
       output: { write: (text: string) => lines.push(text) },
+      intervalMs: 1,
       sleep: noWait,
     });
     expect(final.status).toBe('completed');
@@ -66,6 +67,7 @@ describe('watchMigration', () => {
     const final = await watchMigration({
       fetch: scripted([migration({ status: 'failed', errorMessage: 'node-3 unreachable' })]).fetch,
       output: { write: (text: string) => lines.push(text) },
+      intervalMs: 1,
       sleep: noWait,
     });
     expect(final.status).toBe('failed');
@@ -78,6 +80,7 @@ describe('watchMigration', () => {
     const final = await watchMigration({
       fetch: script.fetch,
       output: { write: () => true },
+      intervalMs: 1,
       signal: controller.signal,
       sleep: async () => controller.abort(),
     });
@@ -103,6 +106,7 @@ describe('watchMigration', () => {
         migration({ status: 'completed', phase: 'cleanup', keysMigrated: 100, percentage: 100 }),
       ]).fetch,
       output: terminal,
+      intervalMs: 1,
       sleep: noWait,
     });
     expect(screen).toContain('data_copy |===============---------------| 50% | 50/100 keys');
