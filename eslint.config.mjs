@@ -16,6 +16,9 @@ export default [
         {
           enforceBuildableLibDependency: false,
           allow: [],
+          // The CLI loads the client lazily for fast start-up (apps/cli/src/session.ts) and
+          // imports its types and errors statically elsewhere; both are intended.
+          checkDynamicDependenciesExceptions: ['@pairdb/client'],
           depConstraints: [
             // Libraries are shared building blocks: they may use each other, never an app.
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
