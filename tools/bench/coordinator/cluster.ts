@@ -54,7 +54,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** One server process, ready once its JSON log says `readyMessage`. */
-class ServiceProcess {
+export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
