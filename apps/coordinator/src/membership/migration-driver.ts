@@ -402,6 +402,8 @@ class MigrationRun {
     for await (const page of pages) {
       this.checkHalted();
       if (page.length === 0) continue;
+      // Copied but not yet covered by a checkpoint: what a takeover would copy again.
+      this.metrics.checkpointLagKeys.set(page.length);
       await forEachLimited(page, COPY_CONCURRENCY, (entry) =>
         this.storage.repair(
           task.destination,
@@ -421,6 +423,7 @@ class MigrationRun {
         bytesCopied: current.bytesCopied + bytes,
       };
       await this.store.upsertCopyCheckpoint(this.epoch, current);
+      this.metrics.checkpointLagKeys.set(0);
       this.progress.keysMigrated += page.length;
       this.progress.bytesMigrated += bytes;
       this.metrics.keysCopied.inc(page.length);
