@@ -27,7 +27,8 @@ import {
   NotFoundError,
   PairDBClient,
 } from '@pairdb/client';
-import { CommandError, EXIT_FAILURE, EXIT_OK } from '../exit-codes';
+import { CommandError, EXIT_FAILED_PRECONDITION, EXIT_FAILURE, EXIT_OK } from '../exit-codes';
+import { isFinished, migrationSubject } from '../migration/migration-text';
 import type { AppBundles } from './app-bundles';
 import { renderBanner } from './banner';
 import { bootstrapCluster } from './cluster-bootstrap';
@@ -276,6 +277,7 @@ export class LocalCluster {
       throw new CommandError('the cluster is starting or stopping: try again once it runs');
     }
     const admin = this.admin;
+    await refuseWhileMigrating(admin);
     const index = await this.nextNodeIndex(admin);
     const grown = withStorageNode(this.layout, index);
     const node = grown.nodes[grown.nodes.length - 1]!;
@@ -315,7 +317,7 @@ export class LocalCluster {
     } catch (error) {
       // Without a clear refusal (a timeout, say) the node may be registered: it keeps running.
       if (registering && !isRefusal(error)) throw error;
-      await this.forgetNode(node, `not added: ${(error as Error).message}`);
+      await this.forgetNode(node, `not added (${(error as Error).message})`);
       // The node never joined, so its id was not used: the next addition may take it again.
       rmSync(node.dataDir, { recursive: true, force: true });
       throw error;
@@ -347,7 +349,10 @@ export class LocalCluster {
       const layout = this.layout.nodes.find((n) => n.name === node.nodeId);
       if (!layout || node.status !== REMOVED_NODE_STATUS || this.leaving.has(node.nodeId)) continue;
       const change = this.membershipChange.then(() =>
-        this.forgetNode(layout, 'left the ring (its removal completed)'),
+        this.forgetNode(
+          layout,
+          `left the ring (its removal completed; its data stays in ${layout.dataDir})`,
+        ),
       );
       this.membershipChange = change.catch(() => undefined);
     }
@@ -359,16 +364,13 @@ export class LocalCluster {
     if (!child || this.stopping) return;
     this.leaving.add(node.name);
     try {
-      const stopped = child.running ? await this.stopProcesses([child]) : true;
+      const clean = child.running ? await this.stopProcesses([child]) : true;
       this.nodes.delete(node.name);
       this.healthy.delete(node.name);
       this.layout = withoutStorageNode(this.layout, node.name);
       writeRoster(this.layout.dataDir, this.nodeIndices());
       this.saveState();
-      this.options.out(
-        `  - ${node.name} ${why}: ${stopped ? 'stopped' : 'stopped, with failures'}; ` +
-          `its data stays in ${node.dataDir}`,
-      );
+      this.options.out(`  - ${node.name} ${why}; ${clean ? 'stopped' : 'stopped, with failures'}`);
     } finally {
       this.leaving.delete(node.name);
     }
@@ -425,7 +427,8 @@ export class LocalCluster {
     await Promise.all([
       this.stopRemovedNodes(),
       ...targets.map(async ([child, port]) => {
-        if (!child.running || this.stopping) return;
+        // A node still starting has not been healthy yet: its start reports it.
+        if (!child.running || this.stopping || !this.healthy.has(child.spec.name)) return;
         const probe = await probeHttp(`http://${LOOPBACK_HOST}:${port}/readyz`);
         const name = child.spec.name;
         if (probe.ok === this.healthy.get(name) || this.stopping || !child.running) return;
@@ -510,6 +513,23 @@ export class LocalCluster {
     return this.options.redisUrl
       ? `Redis at ${redactUrl(this.options.redisUrl)}`
       : 'in-process cache (lost on coordinator restart)';
+  }
+}
+
+/**
+ * The coordinator admits one migration at a time and would refuse the node anyway; asking
+ * first spares starting a process only to stop it. (The coordinator still decides: a migration
+ * admitted meanwhile makes it refuse, and the node is stopped again.)
+ */
+async function refuseWhileMigrating(admin: PairDBClient): Promise<void> {
+  const [newest] = await admin.listMigrations(1);
+  if (newest && !isFinished(newest)) {
+    throw new CommandError(
+      `migration ${newest.migrationId} (${newest.type} ${migrationSubject(newest)}) is ` +
+        `${newest.status}: one migration runs at a time; add the node once it ends ` +
+        `(\`pairdb migration status ${newest.migrationId} --watch\`)`,
+      EXIT_FAILED_PRECONDITION,
+    );
   }
 }
 
