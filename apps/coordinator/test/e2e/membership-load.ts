@@ -112,6 +112,120 @@ export class Load {
   }
 }
 
+/** The share of a delete-heavy load's operations that are deletes. */
+const DELETE_SHARE = 0.7;
+
+/**
+ * Deletes and writes at QUORUM, mostly deletes, each loop on keys of its own through one
+ * coordinator, so a key's last acknowledged operation (stamped after every earlier one by that
+ * coordinator's clock) is its state. A key whose last operation failed may or may not have been
+ * applied: it is left out of the checks until a later operation on it is acknowledged.
+ */
+export class DeleteHeavyLoad {
+  /** key -> its last acknowledged value, or null when that was a delete. */
+  readonly state = new Map<string, string | null>();
+  readonly uncertain = new Set<string>();
+  deletes = 0;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private sequence = 0;
+
+  constructor(
+    readonly client: CoordinatorClient,
+    readonly tenantId: string,
+    private readonly prefix: string,
+    private readonly keysPerLoop: number,
+    private readonly loopCount: number,
+  ) {}
+
+  private key(loop: number, index: number): string {
+    return `${this.prefix}-${loop}-${index}`;
+  }
+
+  async fill(): Promise<void> {
+    for (let loop = 0; loop < this.loopCount; loop++) {
+      const keys = Array.from({ length: this.keysPerLoop }, (_, i) => this.key(loop, i));
+      await Promise.all(keys.map((key) => this.apply(key, false)));
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.loops = Array.from({ length: this.loopCount }, (_, loop) => this.run(loop));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Keys whose last acknowledged operation was a delete. */
+  deletedKeys(): string[] {
+    return [...this.state]
+      .filter(([key, value]) => value === null && !this.uncertain.has(key))
+      .map(([key]) => key);
+  }
+
+  private async run(loop: number): Promise<void> {
+    while (this.running) {
+      const key = this.key(loop, Math.floor(Math.random() * this.keysPerLoop));
+      await this.apply(key, Math.random() < DELETE_SHARE).catch(() => sleep(FAILURE_BACKOFF_MS));
+    }
+  }
+
+  private async apply(key: string, remove: boolean): Promise<void> {
+    const value = `${this.prefix}:${++this.sequence}`;
+    try {
+      if (remove) await this.client.delete({ tenantId: this.tenantId, key, consistency: 'quorum' });
+      else {
+        await this.client.write({
+          tenantId: this.tenantId,
+          key,
+          value: Buffer.from(value),
+          consistency: 'quorum',
+        });
+      }
+    } catch (error) {
+      this.uncertain.add(key);
+      throw error;
+    }
+    this.uncertain.delete(key);
+    this.state.set(key, remove ? null : value);
+    if (remove) this.deletes++;
+  }
+}
+
+/** Checks every key of the load reads back as its last acknowledged operation left it. */
+export async function expectDeletesHeld(load: DeleteHeavyLoad): Promise<void> {
+  const wrong: string[] = [];
+  const entries = [...load.state].filter(([key]) => !load.uncertain.has(key));
+  for (let i = 0; i < entries.length; i += CHECK_READS_IN_FLIGHT) {
+    await Promise.all(
+      entries.slice(i, i + CHECK_READS_IN_FLIGHT).map(async ([key, value]) => {
+        const seen = await readState(load.client, load.tenantId, key).catch(
+          (error: Error) => `failed: ${error.message}`,
+        );
+        if (seen !== value) wrong.push(`${key}: read ${seen}, last acknowledged ${value}`);
+      }),
+    );
+  }
+  expect(wrong.slice(0, 10)).toEqual([]);
+}
+
+/** A key's value at QUORUM, null when NOT_FOUND; other failures throw. */
+export async function readState(
+  client: CoordinatorClient,
+  tenantId: string,
+  key: string,
+): Promise<string | null> {
+  try {
+    return text((await client.read({ tenantId, key, consistency: 'quorum' })).value);
+  } catch (error) {
+    if ((error as { code?: number }).code === status.NOT_FOUND) return null;
+    throw error;
+  }
+}
+
 /** Polls the migration's status until it is no longer in progress. */
 export async function waitForMigration(
   client: CoordinatorClient,
