@@ -5,12 +5,17 @@
 import { durationMs, flag, integer, loadConfig, text } from '@pairdb/service-runtime';
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { z } from 'zod';
+import { DRIVER_LEASE_MS_DEFAULT } from './membership/migration-driver';
 import { VIRTUAL_NODES_DEFAULT } from './metadata';
 
 /** Shortest coordinator lease: a heartbeat (a third of it) must fit a database round trip. */
 export const COORDINATOR_LEASE_MS_MIN = 500;
 /** Longest: a crashed coordinator's id (and every migration barrier) waits this long. */
 export const COORDINATOR_LEASE_MS_MAX = 10 * 60_000;
+/** Shortest migration driver lease: renewed every third of it, like the coordinator lease. */
+export const DRIVER_LEASE_MS_MIN = 500;
+/** Longest: a crashed driver's migration waits this long for another coordinator to resume it. */
+export const DRIVER_LEASE_MS_MAX = 10 * 60_000;
 
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
 
@@ -65,6 +70,14 @@ export const coordinatorConfigSchema = z.object({
        */
       lease_ms: durationMs(15_000).pipe(
         z.number().min(COORDINATOR_LEASE_MS_MIN).max(COORDINATOR_LEASE_MS_MAX),
+      ),
+      /**
+       * The migration driver lease (docs/architecture.md#membership-and-migrations), default
+       * 10 s: renewed every third of it; a driver that stops renewing (killed, frozen) loses
+       * its migration to another coordinator this long after its last renewal.
+       */
+      driver_lease_ms: durationMs(DRIVER_LEASE_MS_DEFAULT).pipe(
+        z.number().min(DRIVER_LEASE_MS_MIN).max(DRIVER_LEASE_MS_MAX),
       ),
     })
     .prefault({}),

@@ -262,7 +262,7 @@ export class Coordinator {
       storageAdmin,
       new MigrationMetrics(metrics.registry),
       logger,
-      { instanceId: lease.instanceId },
+      { instanceId: lease.instanceId, leaseMs: config.membership.driver_lease_ms },
     );
     const lifecycle = { draining: false };
     const http = await Coordinator.startHttp(

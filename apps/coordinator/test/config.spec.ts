@@ -55,4 +55,15 @@ describe('coordinator configuration', () => {
       /membership\.lease_ms.*PAIRDB_MEMBERSHIP_LEASE_MS/,
     );
   });
+
+  it('takes membership.driver_lease_ms as a duration and refuses one too short, naming it', () => {
+    expect(loadCoordinatorConfig(undefined, {}).membership.driver_lease_ms).toBe(10_000);
+    expect(
+      loadCoordinatorConfig(undefined, { PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS: '3s' }).membership
+        .driver_lease_ms,
+    ).toBe(3_000);
+    expect(() =>
+      loadCoordinatorConfig(undefined, { PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS: '100ms' }),
+    ).toThrow(/membership\.driver_lease_ms.*"100ms".*PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS/);
+  });
 });

@@ -48,6 +48,7 @@ export {
   type NodeChange,
   type ReadOptions,
   type ReadResult,
+  type ReplicationFactorChange,
   type SetReplicationFactorOptions,
   type Sibling,
   type StorageNode,

@@ -15,6 +15,7 @@ import {
   type DeleteResult,
   type Migration,
   type NodeChange,
+  type ReplicationFactorChange,
   type ReadOptions,
   type ReadResult,
   type SetReplicationFactorOptions,
@@ -177,11 +178,12 @@ export class PairDBClient {
     return tenantFromWire(response.tenant);
   }
 
+  /** Admits a replication_factor_change migration; the factor changes when it completes. */
   async setReplicationFactor(
     tenantId: string,
     replicationFactor: number,
     options: SetReplicationFactorOptions = {},
-  ): Promise<Tenant> {
+  ): Promise<ReplicationFactorChange> {
     const request = {
       tenantId: required('tenantId', tenantId),
       replicationFactor,
@@ -194,7 +196,7 @@ export class PairDBClient {
       'unsafe',
       options.timeoutMs,
     );
-    return tenantFromWire(response.tenant);
+    return { tenant: tenantFromWire(response.tenant), migrationId: response.migrationId };
   }
 
   async addStorageNode(

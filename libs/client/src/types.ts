@@ -121,6 +121,15 @@ export interface AddedStorageNode extends NodeChange {
   readonly node: StorageNode;
 }
 
+/**
+ * A replication factor change: the tenant as it is now (its factor changes when the migration
+ * completes) and the migration that copies its data to the new replicas.
+ */
+export interface ReplicationFactorChange {
+  readonly tenant: Tenant;
+  readonly migrationId: string;
+}
+
 export interface Migration {
   readonly migrationId: string;
   readonly type: string;

@@ -297,6 +297,27 @@ describe('PairDBClient', () => {
     });
   });
 
+  it("answers a factor change with the tenant and its migration, and sends a removal's force", async () => {
+    fake
+      .on('updateReplicationFactor', {
+        reply: coordinatorV1.UpdateReplicationFactorResponse.fromPartial({
+          tenant: { tenantId: 't', replicationFactor: 2, version: 3n },
+          migrationId: 'mig-rf',
+        }),
+      })
+      .on('removeStorageNode', {
+        reply: coordinatorV1.RemoveStorageNodeResponse.fromPartial({ migrationId: 'mig-rm' }),
+      });
+    const change = await client.setReplicationFactor('t', 3, { expectedVersion: 3 });
+    expect(change.migrationId).toBe('mig-rf');
+    expect(change.tenant).toMatchObject({ tenantId: 't', replicationFactor: 2, version: 3 });
+    expect(fake.calls('updateReplicationFactor')).toEqual([
+      { tenantId: 't', replicationFactor: 3, expectedVersion: 3n },
+    ]);
+    expect(await client.removeStorageNode('n', { force: true })).toEqual({ migrationId: 'mig-rm' });
+    expect(fake.calls('removeStorageNode')).toEqual([{ nodeId: 'n', force: true }]);
+  });
+
   it('probes a storage node for its health and key count', async () => {
     fake.healthReply = storageV1.HealthCheckResponse.fromPartial({
       nodeId: 'node-0',

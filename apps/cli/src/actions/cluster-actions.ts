@@ -5,10 +5,13 @@ import { clusterLayout } from '../cluster/cluster-layout';
 import { DEFAULT_TENANT_REPLICATION_FACTOR } from '../cluster/default-tenant';
 import { stopCluster } from '../cluster/cluster-stop';
 import { LocalCluster } from '../cluster/local-cluster';
+import { readRoster, rosterFilePath } from '../cluster/node-roster';
 import { CommandError, EXIT_OK, UsageError } from '../exit-codes';
 
-interface StartFlags {
+export interface StartFlags {
   nodes: number;
+  /** Whether --nodes was on the command line (not its default). */
+  nodesGiven: boolean;
   dataDir: string;
   basePort: number;
   httpPort: number;
@@ -21,13 +24,23 @@ interface StartFlags {
 }
 
 export async function startCluster(flags: StartFlags): Promise<void> {
-  const layout = clusterLayout(flags);
+  // A data dir that ran before runs the nodes it ran then, added and removed ones included.
+  const nodeIndices = readRoster(path.resolve(flags.dataDir));
+  const layout = clusterLayout({ ...flags, nodeIndices });
+  const nodeCount = layout.nodes.length;
+  if (nodeIndices && flags.nodesGiven && flags.nodes !== nodeCount) {
+    process.stdout.write(
+      `note: --nodes ${flags.nodes} ignored: this data dir's cluster runs ${nodeCount} storage ` +
+        `nodes (${rosterFilePath(layout.dataDir)}); change it with \`pairdb node add --start\` ` +
+        'and `pairdb node remove`\n',
+    );
+  }
   const replicationFactor =
-    flags.replicationFactor ?? Math.min(DEFAULT_TENANT_REPLICATION_FACTOR, flags.nodes);
-  if (replicationFactor > flags.nodes) {
+    flags.replicationFactor ?? Math.min(DEFAULT_TENANT_REPLICATION_FACTOR, nodeCount);
+  if (replicationFactor > nodeCount) {
     throw new UsageError(
       `--replication-factor ${replicationFactor} needs at least that many --nodes ` +
-        `(got ${flags.nodes})`,
+        `(got ${nodeCount})`,
     );
   }
   const supervisor = new LocalCluster({

@@ -1,38 +1,43 @@
-// migration status [--watch] (commands/migration-commands.ts defines its options).
-import { CommandError, EXIT_FAILURE, EXIT_INTERRUPTED } from '../exit-codes';
-import { describeMigration, FINAL_STATUSES, watchMigration } from '../migration/migration-watch';
+// migration status [--watch] and migration list (commands/migration-commands.ts defines their
+// options).
+import { checkWatchEnd, followMigration, type WatchFlags } from '../migration/migration-follow';
+import { describeMigration, migrationNotes, migrationTable } from '../migration/migration-text';
 import { toJson } from '../output/json-output';
 import type { Session } from '../session';
 
 export async function showMigration(
   session: Session,
   id: string,
-  flags: { watch?: boolean; interval: number; json?: boolean },
+  flags: WatchFlags & { json?: boolean },
 ): Promise<void> {
   const json = session.json(flags.json);
   const client = await session.client();
-  const interrupt = new AbortController();
-  const onInterrupt = () => interrupt.abort();
-  process.once('SIGINT', onInterrupt);
-  try {
-    const final = flags.watch
-      ? await watchMigration({
-          fetch: () => client.getMigrationStatus(id),
-          output: json ? { write: () => true } : process.stdout,
-          intervalMs: flags.interval,
-          signal: interrupt.signal,
-        })
-      : await client.getMigrationStatus(id);
-    if (json) process.stdout.write(`${toJson(final)}\n`);
-    // Without a terminal the watch already printed every change, the last one included.
-    else if (!flags.watch || process.stdout.isTTY) {
-      process.stdout.write(`${describeMigration(final)}\n`);
-    }
-    if (interrupt.signal.aborted) throw new CommandError('interrupted', EXIT_INTERRUPTED);
-    if (flags.watch && FINAL_STATUSES.has(final.status) && final.status !== 'completed') {
-      throw new CommandError(`migration ${id} ${final.status}`, EXIT_FAILURE);
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
+  if (!flags.watch) {
+    const migration = await client.getMigrationStatus(id);
+    process.stdout.write(json ? `${toJson(migration)}\n` : `${describeMigration(migration)}\n`);
+    return;
   }
+  const end = await followMigration(client, id, { intervalMs: flags.interval, json });
+  if (json) process.stdout.write(`${toJson(end.final)}\n`);
+  checkWatchEnd(end);
+}
+
+export async function listMigrations(
+  session: Session,
+  flags: { limit: number; json?: boolean },
+): Promise<void> {
+  const client = await session.client();
+  const migrations = await client.listMigrations(flags.limit);
+  if (session.json(flags.json)) {
+    process.stdout.write(`${toJson(migrations)}\n`);
+    return;
+  }
+  if (migrations.length === 0) {
+    process.stdout.write('no migrations yet\n');
+    return;
+  }
+  const notes = migrationNotes(migrations).map((line) => `${line}\n`);
+  process.stdout.write(
+    `${migrationTable(migrations)}\n${notes.length ? `\n${notes.join('')}` : ''}`,
+  );
 }

@@ -1,16 +1,22 @@
 // pairdb status (commands/status-command.ts defines its options).
-import { probeStorageNode, type PairDBClient } from '@pairdb/client';
+import { probeStorageNode, type Migration, type PairDBClient } from '@pairdb/client';
+import { isFinished } from '../migration/migration-text';
 import { toJson } from '../output/json-output';
-import { renderTable } from '../output/table';
-import { formatBytes, formatPercent } from '../output/units';
 import type { Session } from '../session';
-import { gatherStatus, type ClusterStatus } from '../status/cluster-status';
+import { gatherStatus } from '../status/cluster-status';
+import { renderStatus } from '../status/status-text';
 
 interface StatusFlags {
   replicationFactor: number;
   tenant?: string;
   json?: boolean;
 }
+
+/**
+ * A migration is admitted only when none is unfinished, so an unfinished one is the newest:
+ * looking at the newest is enough.
+ */
+const MIGRATIONS_SCANNED = 1;
 
 export async function showStatus(session: Session, flags: StatusFlags): Promise<void> {
   const client = await session.client();
@@ -19,50 +25,22 @@ export async function showStatus(session: Session, flags: StatusFlags): Promise<
     await replicationFactorOf(client, flags),
     (nodeAddress) => probeStorageNode(nodeAddress),
   );
+  const running = await runningMigrations(client);
   const address = client.address;
   process.stdout.write(
     session.json(flags.json)
-      ? `${toJson({ coordinator: address, ...result })}\n`
-      : render(address, result),
+      ? `${toJson({ coordinator: address, ...result, runningMigrations: running })}\n`
+      : renderStatus(address, result, running),
   );
+}
+
+/** Newest first: the unfinished migration, if any. */
+async function runningMigrations(client: PairDBClient): Promise<Migration[]> {
+  const recent = await client.listMigrations(MIGRATIONS_SCANNED);
+  return recent.filter((migration) => !isFinished(migration));
 }
 
 async function replicationFactorOf(client: PairDBClient, flags: StatusFlags): Promise<number> {
   if (flags.tenant !== undefined) return (await client.getTenant(flags.tenant)).replicationFactor;
   return flags.replicationFactor;
-}
-
-function render(address: string, status: ClusterStatus): string {
-  const up = status.nodes.filter((node) => node.health === 'up').length;
-  const header =
-    `coordinator ${address}: ${status.nodes.length} storage nodes registered, ` +
-    `${status.ringSize} in the ring, ${up} up\n\n`;
-  const table = renderTable(status.nodes, [
-    { header: 'NODE', value: (n) => n.nodeId },
-    { header: 'ADDRESS', value: (n) => n.address },
-    { header: 'STATE', value: (n) => n.state },
-    { header: 'OWNS', value: (n) => formatPercent(n.owns), right: true },
-    {
-      header: `EFFECTIVE(RF${status.replicationFactor})`,
-      value: (n) => formatPercent(n.effective),
-      right: true,
-    },
-    { header: 'HEALTH', value: (n) => n.health },
-    { header: 'KEYS', value: (n) => (n.keys === undefined ? '-' : String(n.keys)), right: true },
-    { header: 'HINTS', value: (n) => optional(n.hintsPending), right: true },
-    {
-      header: 'FREE DISK',
-      value: (n) => (n.freeDiskBytes === undefined ? '-' : formatBytes(n.freeDiskBytes)),
-      right: true,
-    },
-  ]);
-  const problems = status.nodes
-    .filter((node) => node.error)
-    .map((node) => `${node.nodeId}: ${node.error}\n`)
-    .join('');
-  return `${header}${table}\n${problems ? `\n${problems}` : ''}`;
-}
-
-function optional(value: number | undefined): string {
-  return value === undefined ? '-' : String(value);
 }

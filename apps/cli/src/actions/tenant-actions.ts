@@ -1,7 +1,8 @@
-// tenant create, get and set-rf (commands/tenant-commands.ts defines their options).
+// tenant create, get and set-rf [--watch] (commands/tenant-commands.ts defines their options).
 import type { ConflictResolution, Tenant } from '@pairdb/client';
 import { toJson } from '../output/json-output';
 import type { Session } from '../session';
+import { followAdmission, type WatchFlags } from '../migration/migration-follow';
 
 interface JsonFlag {
   json?: boolean;
@@ -29,13 +30,24 @@ export async function setReplicationFactor(
   session: Session,
   id: string,
   replicationFactor: number,
-  flags: JsonFlag & { expectedVersion?: number },
+  flags: JsonFlag & WatchFlags & { expectedVersion?: number },
 ): Promise<void> {
   const client = await session.client();
-  const updated = await client.setReplicationFactor(id, replicationFactor, {
+  const json = session.json(flags.json);
+  const change = await client.setReplicationFactor(id, replicationFactor, {
     expectedVersion: flags.expectedVersion,
   });
-  printTenant(updated, session.json(flags.json));
+  const migrationId = change.migrationId;
+  if (!json) {
+    printTenant(change.tenant, false);
+    process.stdout.write(
+      migrationId === ''
+        ? `replication factor ${replicationFactor}: no data to move\n`
+        : `migration ${migrationId}: copies ${id} to ${replicationFactor} replicas; the factor changes ` +
+            `when it completes (\`pairdb migration status ${migrationId} --watch\`)\n`,
+    );
+  }
+  await followAdmission(client, change, { ...flags, json });
 }
 
 function printTenant(tenant: Tenant, json: boolean): void {

@@ -6,6 +6,9 @@
 //
 // so three nodes use gRPC 50052-50054 and HTTP 9091-9093. Everything binds to 127.0.0.1.
 // Data: <dataDir>/coordinator, <dataDir>/node-<k>; logs: <dataDir>/logs/<name>.log.
+// A node added to a running cluster (`pairdb node add --start`) takes the next index no node
+// ever had (node ids are never reused), so a cluster that grew and shrank runs, say, nodes 0, 2
+// and 3; node-roster.ts keeps which.
 import * as path from 'node:path';
 import { UsageError } from '../exit-codes';
 
@@ -46,6 +49,8 @@ export interface ClusterLayout {
 
 export interface LayoutOptions {
   nodes?: number;
+  /** The storage nodes by index (node-roster.ts), instead of 0..nodes-1. */
+  nodeIndices?: readonly number[];
   dataDir?: string;
   basePort?: number;
   httpPort?: number;
@@ -56,34 +61,72 @@ export function storageNodeId(index: number): string {
   return `node-${index}`;
 }
 
+/** The index k of a local cluster's node id `node-<k>`; undefined for any other id. */
+export function storageNodeIndex(nodeId: string): number | undefined {
+  const match = /^node-(\d{1,6})$/.exec(nodeId);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The lowest index above every index in `taken` (0 for none): never one a node had. */
+export function nextStorageNodeIndex(taken: Iterable<number>): number {
+  let next = 0;
+  for (const index of taken) next = Math.max(next, index + 1);
+  return next;
+}
+
 export function clusterLayout(options: LayoutOptions = {}): ClusterLayout {
-  const nodeCount = options.nodes ?? NODES_DEFAULT;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > NODES_MAX) {
-    throw new UsageError(`--nodes must be from 1 to ${NODES_MAX} (got ${nodeCount})`);
+  const indices =
+    options.nodeIndices ?? Array.from({ length: options.nodes ?? NODES_DEFAULT }, (_, k) => k);
+  if (indices.length < 1 || indices.length > NODES_MAX) {
+    throw new UsageError(`--nodes must be from 1 to ${NODES_MAX} (got ${indices.length})`);
   }
   const dataDir = path.resolve(options.dataDir ?? DATA_DIR_DEFAULT);
-  const basePort = options.basePort ?? BASE_PORT_DEFAULT;
-  const metricsPort = options.metricsPort ?? METRICS_PORT_DEFAULT;
   const layout: ClusterLayout = {
     dataDir,
     logDir: path.join(dataDir, 'logs'),
     coordinator: {
       name: COORDINATOR_NODE_ID,
-      grpc: basePort,
+      grpc: options.basePort ?? BASE_PORT_DEFAULT,
       http: options.httpPort ?? HTTP_PORT_DEFAULT,
-      metrics: metricsPort,
+      metrics: options.metricsPort ?? METRICS_PORT_DEFAULT,
       dataDir: path.join(dataDir, 'coordinator'),
     },
-    nodes: Array.from({ length: nodeCount }, (_, index) => ({
-      name: storageNodeId(index),
-      index,
-      grpc: basePort + 1 + index,
-      http: metricsPort + 1 + index,
-      dataDir: path.join(dataDir, storageNodeId(index)),
-    })),
+    nodes: [],
   };
-  checkPorts(layout);
-  return layout;
+  const withNodes = { ...layout, nodes: indices.map((index) => nodeLayout(layout, index)) };
+  checkPorts(withNodes);
+  return withNodes;
+}
+
+/** `layout` with storage node `index` added, its ports checked against everything else. */
+export function withStorageNode(layout: ClusterLayout, index: number): ClusterLayout {
+  if (layout.nodes.length >= NODES_MAX) {
+    throw new UsageError(
+      `the local cluster already runs ${layout.nodes.length} storage nodes, the most it runs ` +
+        `(${NODES_MAX}): remove one first`,
+    );
+  }
+  const grown = { ...layout, nodes: [...layout.nodes, nodeLayout(layout, index)] };
+  checkPorts(grown);
+  return grown;
+}
+
+export function withoutStorageNode(layout: ClusterLayout, name: string): ClusterLayout {
+  return { ...layout, nodes: layout.nodes.filter((node) => node.name !== name) };
+}
+
+/** Storage node k: gRPC after the coordinator's, HTTP after the coordinator's metrics port. */
+function nodeLayout(layout: ClusterLayout, index: number): StorageNodeLayout {
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new UsageError(`storage node index must be a whole number from 0 (got ${index})`);
+  }
+  return {
+    name: storageNodeId(index),
+    index,
+    grpc: layout.coordinator.grpc + 1 + index,
+    http: layout.coordinator.metrics + 1 + index,
+    dataDir: path.join(layout.dataDir, storageNodeId(index)),
+  };
 }
 
 /** Every port with what it is for, in start order. */

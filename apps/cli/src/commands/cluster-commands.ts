@@ -4,6 +4,7 @@
 //   pairdb cluster stop [--data-dir DIR]
 // The work is in actions/cluster-actions.ts, loaded when one of them runs.
 import { Option, type Command } from 'commander';
+import type { StartFlags } from '../actions/cluster-actions';
 import {
   BASE_PORT_DEFAULT,
   DATA_DIR_DEFAULT,
@@ -31,7 +32,12 @@ function registerStart(cluster: Command): void {
   const start = cluster
     .command('start')
     .description('start 1 coordinator + N storage nodes on 127.0.0.1; Ctrl-C stops them')
-    .option('-n, --nodes <n>', 'storage nodes', integerIn(1, NODES_MAX), NODES_DEFAULT)
+    .option(
+      '-n, --nodes <n>',
+      'storage nodes on the first start (later starts run the nodes the data dir ran)',
+      integerIn(1, NODES_MAX),
+      NODES_DEFAULT,
+    )
     .option('-d, --data-dir <dir>', 'data and logs, kept between runs', DATA_DIR_DEFAULT)
     .option(
       '--base-port <port>',
@@ -71,7 +77,8 @@ function registerStart(cluster: Command): void {
     )
     .action(async () => {
       const { startCluster } = await import('../actions/cluster-actions.js');
-      await startCluster(start.opts());
+      const nodesGiven = start.getOptionValueSource('nodes') === 'cli';
+      await startCluster({ ...start.opts<StartFlags>(), nodesGiven });
     });
 }
 

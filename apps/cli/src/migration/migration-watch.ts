@@ -1,11 +1,9 @@
-// `pairdb migration status ID --watch`: polls GetMigrationStatus until the migration ends
-// (completed, failed or cancelled). On a terminal: a live progress bar. Elsewhere (pipes, CI
-// logs): one line each time phase, status or progress changes.
+// `--watch` (migration status, node add and remove, tenant set-rf): polls GetMigrationStatus
+// until the migration ends (completed, failed, cancelled or rolled back). On a terminal: a live
+// progress bar. Elsewhere (pipes, CI logs): one line each time phase, status or progress changes.
 import { SingleBar } from 'cli-progress';
 import type { Migration } from '@pairdb/client';
-
-/** A migration in one of these states will not change any more. */
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+import { describeMigration, isFinished } from './migration-text';
 
 export interface WatchOutput {
   write(text: string): unknown;
@@ -21,15 +19,6 @@ export interface WatchOptions {
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export function describeMigration(m: Migration): string {
-  const progress =
-    m.totalKeys > 0
-      ? `${m.keysMigrated}/${m.totalKeys} keys (${m.percentage.toFixed(1)}%)`
-      : `${m.keysMigrated} keys`;
-  const error = m.errorMessage ? `: ${m.errorMessage}` : '';
-  return `${m.migrationId} ${m.type} ${m.nodeId}: ${m.status}, phase ${m.phase}, ${progress}${error}`;
-}
-
 export async function watchMigration(options: WatchOptions): Promise<Migration> {
   const intervalMs = options.intervalMs;
   const sleep = options.sleep ?? abortableSleep;
@@ -40,7 +29,7 @@ export async function watchMigration(options: WatchOptions): Promise<Migration> 
   try {
     for (;;) {
       view.show(migration);
-      if (FINAL_STATUSES.has(migration.status) || options.signal?.aborted) return migration;
+      if (isFinished(migration) || options.signal?.aborted) return migration;
       await sleep(intervalMs, options.signal);
       if (options.signal?.aborted) return migration;
       migration = await options.fetch();

@@ -1,7 +1,14 @@
 // The port and directory layout scripts rely on, and the refusals of impossible layouts.
 import * as path from 'node:path';
 import { UsageError } from '../../src/exit-codes';
-import { clusterLayout, portsOf } from '../../src/cluster/cluster-layout';
+import {
+  clusterLayout,
+  nextStorageNodeIndex,
+  portsOf,
+  storageNodeIndex,
+  withoutStorageNode,
+  withStorageNode,
+} from '../../src/cluster/cluster-layout';
 
 describe('clusterLayout', () => {
   it('gives the documented default: 50051/8080/9090, nodes at 50052+k and 9091+k', () => {
@@ -39,5 +46,58 @@ describe('clusterLayout', () => {
     expect(() => clusterLayout({ basePort: 65_534 })).toThrow(/outside 1..65535/);
     expect(() => clusterLayout({ nodes: 0 })).toThrow(/--nodes must be from 1 to 16/);
     expect(() => clusterLayout({ nodes: 17 })).toThrow(UsageError);
+  });
+
+  it('runs the nodes a roster names, each at the ports of its index', () => {
+    const layout = clusterLayout({ nodeIndices: [1, 2, 5] });
+    expect(layout.nodes.map((node) => [node.name, node.grpc, node.http])).toEqual([
+      ['node-1', 50053, 9092],
+      ['node-2', 50054, 9093],
+      ['node-5', 50057, 9096],
+    ]);
+  });
+});
+
+describe('growing and shrinking a layout', () => {
+  it('adds node k at gRPC base + 1 + k and HTTP metrics + 1 + k, and removes it by name', () => {
+    const grown = withStorageNode(clusterLayout(), 7);
+    expect(grown.nodes.at(-1)).toMatchObject({
+      name: 'node-7',
+      index: 7,
+      grpc: 50059,
+      http: 9098,
+      dataDir: path.resolve('.pairdb', 'node-7'),
+    });
+    expect(withoutStorageNode(grown, 'node-1').nodes.map((node) => node.name)).toEqual([
+      'node-0',
+      'node-2',
+      'node-7',
+    ]);
+  });
+
+  it('refuses a node whose port another process of the layout has, naming both', () => {
+    const layout = clusterLayout({ basePort: 40000, httpPort: 40005, metricsPort: 41000 });
+    expect(() => withStorageNode(layout, 4)).toThrow(
+      'coordinator HTTP and node-4 gRPC would both use port 40005',
+    );
+  });
+
+  it('refuses a node past the most a local cluster runs', () => {
+    const full = clusterLayout({ nodes: 16 });
+    expect(() => withStorageNode(full, 16)).toThrow(/already runs 16 storage nodes/);
+  });
+});
+
+describe('storage node indices', () => {
+  it('reads k from node-<k> only', () => {
+    expect(
+      ['node-0', 'node-12', 'node-x', 'node-', 'mynode-3', 'node-3a'].map(storageNodeIndex),
+    ).toEqual([0, 12, undefined, undefined, undefined, undefined]);
+  });
+
+  it('takes the index above every one ever used, never a gap', () => {
+    expect(nextStorageNodeIndex([])).toBe(0);
+    expect(nextStorageNodeIndex([0, 1, 2])).toBe(3);
+    expect(nextStorageNodeIndex([1, 4, 2])).toBe(5);
   });
 });

@@ -298,7 +298,7 @@ class MigrationRun {
     this.metrics.rangesTotal.set(plan.copies.length);
     for (const task of plan.copies) {
       await this.copyTask(task, checkpoints);
-      const differs = await this.verify(task);
+      const differs = await this.verifyRetrying(task);
       if (differs) return differs;
       this.progress.rangesDone++;
       this.metrics.rangesDone.set(this.progress.rangesDone);
@@ -402,6 +402,8 @@ class MigrationRun {
     for await (const page of pages) {
       this.checkHalted();
       if (page.length === 0) continue;
+      // Copied but not yet covered by a checkpoint: what a takeover would copy again.
+      this.metrics.checkpointLagKeys.set(page.length);
       await forEachLimited(page, COPY_CONCURRENCY, (entry) =>
         this.storage.repair(
           task.destination,
@@ -421,6 +423,7 @@ class MigrationRun {
         bytesCopied: current.bytesCopied + bytes,
       };
       await this.store.upsertCopyCheckpoint(this.epoch, current);
+      this.metrics.checkpointLagKeys.set(0);
       this.progress.keysMigrated += page.length;
       this.progress.bytesMigrated += bytes;
       this.metrics.keysCopied.inc(page.length);
@@ -430,6 +433,26 @@ class MigrationRun {
     current = { ...current, completed: true };
     await this.store.upsertCopyCheckpoint(this.epoch, current);
     return current;
+  }
+
+  /** Verifies the task, waiting out a node that does not answer (a destination restarting). */
+  private async verifyRetrying(task: CopyTask): Promise<string | undefined> {
+    for (;;) {
+      try {
+        return await this.verify(task);
+      } catch (error) {
+        if (error instanceof DriverDeposedError) throw error;
+        this.log.warn(
+          {
+            tenantId: task.tenantId,
+            destination: task.destination.nodeId,
+            err: (error as Error).message,
+          },
+          'range verification failed; retrying',
+        );
+        await sleep(STEP_RETRY_MS);
+      }
+    }
   }
 
   /**

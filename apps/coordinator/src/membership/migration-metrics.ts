@@ -32,7 +32,7 @@ export class MigrationMetrics {
       registers,
     });
     this.rangesTotal = new Gauge({
-      name: 'coordinator_migration_ranges_total',
+      name: 'coordinator_migration_ranges_moving',
       help: 'Moving ranges (copy tasks) of the migration being driven',
       registers,
     });

@@ -98,11 +98,15 @@ export class ServiceProcess {
     return this.exit === undefined;
   }
 
-  /** The first log line (from the start) that matches, once it is printed. */
-  async waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+  /** The first log line (from line `fromLine`, default the start) that matches, once printed. */
+  async waitForLog(
+    match: (line: LogLine) => boolean,
+    timeoutMs: number,
+    fromLine = 0,
+  ): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.logs.find(match);
+      const found = this.logs.slice(fromLine).find(match);
       if (found) return found;
       if (!this.running) {
         throw new Error(`${this.app} exited (${JSON.stringify(this.exit)}) before the log line:

@@ -9,7 +9,12 @@ import { SeededRandom, testSeed } from '@pairdb/test-seed';
 const ROUNDS = 3;
 const WRITERS = 16;
 const MEMTABLE_BYTES = '256KiB';
-/** Each round writes for KILL_AFTER_MS_MIN plus up to KILL_WINDOW_MS before the kill. */
+/**
+ * Each round waits for ACKS_BEFORE_KILL_MIN acknowledged writes (so a busy machine still tests
+ * something), then writes for KILL_AFTER_MS_MIN plus up to KILL_WINDOW_MS before the kill.
+ */
+const ACKS_BEFORE_KILL_MIN = 40;
+const ACKS_WAIT_MS_MAX = 30_000;
 const KILL_AFTER_MS_MIN = 300;
 const KILL_WINDOW_MS = 700;
 
@@ -27,6 +32,7 @@ describe('storage node process killed with SIGKILL under concurrent writes', () 
       });
       const client = new TestStorageClient(`127.0.0.1:${node.grpcPort}`);
       let stop = false;
+      let roundAcks = 0;
       const writer = async (w: number) => {
         while (!stop) {
           const key = `r${round}-w${w}-${counter++}`;
@@ -40,12 +46,17 @@ describe('storage node process killed with SIGKILL under concurrent writes', () 
               conflictPolicy: LWW,
             });
             acknowledged.set(key, value);
+            roundAcks++;
           } catch {
             return; // the process is gone
           }
         }
       };
       const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+      const waitUntil = Date.now() + ACKS_WAIT_MS_MAX;
+      while (roundAcks < ACKS_BEFORE_KILL_MIN && Date.now() < waitUntil) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const killAfterMs = KILL_AFTER_MS_MIN + random.next() * KILL_WINDOW_MS;
       await new Promise((resolve) => setTimeout(resolve, killAfterMs));
       node.child.kill('SIGKILL');

@@ -1,0 +1,306 @@
+// Membership under faults, every server a separate process on one PostgreSQL database: the
+// driving coordinator SIGKILLed during data_copy and started again, a driver frozen (SIGSTOP)
+// past its lease while another takes over, a destination node killed during the copy, and a
+// storage node restarted between two steps. The migrations run one after another on one cluster
+// while a writer and a reader run at QUORUM through both coordinators; each must complete
+// correctly: nothing acknowledged lost, every key on exactly its new preference list.
+import { Metadata, status } from '@grpc/grpc-js';
+import { coordinatorV1, storageV1 } from '@pairdb/proto';
+import { failure, StorageClient } from './cluster-harness';
+import { CoordinatorProcess, FaultCluster, healthOf } from './membership-fault-harness';
+import {
+  expectAllReadable,
+  expectPlacedExactly,
+  Load,
+  MigrationSampler,
+  INSPECTION_RING_VERSION,
+  storedKeys,
+  waitForMigration,
+} from './membership-load';
+import {
+  describeWithService,
+  planService,
+  POSTGRES_SERVICE,
+  startService,
+  type RunningService,
+} from '../support/test-services';
+
+/** Keys in the tenant before the first change: enough that the copy takes a few seconds. */
+const KEYS = 4_000;
+const TENANT = 'faults';
+const REPLICATION_FACTOR = 3;
+const MIGRATION_TIMEOUT_MS = 180_000;
+/** Keys copied before the fault is injected: far enough into the copy to have checkpoints. */
+const KEYS_BEFORE_FAULT = 500;
+jest.setTimeout(10 * 60_000);
+
+const plan = planService(POSTGRES_SERVICE);
+
+describeWithService('membership under faults', plan, () => {
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+  /** The active storage nodes, kept in step with each completed change. */
+  let members: string[];
+  let loads: Load[] = [];
+
+  beforeAll(async () => {
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 3,
+      coordinatorIds: ['coord-a', 'coord-b'],
+      postgresUrl: postgres.url,
+    });
+    members = cluster.nodes.map((node) => node.nodeId);
+    await cluster.client.createTenant({
+      tenantId: TENANT,
+      replicationFactor: REPLICATION_FACTOR,
+    });
+    // One load per coordinator, on keys of its own: a coordinator killed or frozen fails only
+    // its own writes, which are then not acknowledged.
+    loads = cluster.coordinators.map(
+      (c) => new Load(c.client, TENANT, c.coordinatorId, KEYS / cluster.coordinators.length),
+    );
+    await Promise.all(loads.map((load) => load.fill(KEYS / loads.length)));
+  });
+
+  afterAll(async () => {
+    await Promise.all(loads.map((load) => load.stop()));
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  /** Runs `fault` during a migration under load; checks nothing was lost and the placement. */
+  async function underLoad(
+    admit: () => Promise<string>,
+    nextMembers: string[],
+    fault: (migrationId: string, sampler: MigrationSampler) => Promise<void>,
+  ) {
+    for (const load of loads) load.start();
+    let sampler: MigrationSampler | undefined;
+    let migration: coordinatorV1.Migration;
+    try {
+      const migrationId = await admit();
+      sampler = new MigrationSampler(
+        cluster.coordinators.map((c) => c.client),
+        migrationId,
+      );
+      await fault(migrationId, sampler);
+      migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
+    } finally {
+      await sampler?.stop();
+      for (const load of loads) await load.stop();
+    }
+    const samples = sampler.samples;
+    expect(migration.status).toBe('completed');
+    members = nextMembers;
+    for (const load of loads) {
+      expect(load.problems.slice(0, 10)).toEqual([]);
+      await expectAllReadable(load);
+      await expectPlacedExactly(
+        cluster.addresses(members),
+        TENANT,
+        REPLICATION_FACTOR,
+        load.acknowledged.keys(),
+      );
+    }
+    return { migration, samples };
+  }
+
+  it('resumes from its checkpoints after the driving coordinator is SIGKILLed in data_copy', async () => {
+    const added = await cluster.startStorageNode('node-3');
+    let killed: CoordinatorProcess | undefined;
+    let keysBeforeKill = 0;
+    const { migration, samples } = await underLoad(
+      async () =>
+        (await cluster.client.addNode({ nodeId: 'node-3', host: added.host, port: added.port }))
+          .migrationId,
+      [...members, 'node-3'],
+      async (migrationId, sampler) => {
+        const driver = await cluster.driverOf(migrationId, 30_000);
+        killed = driver.coordinator;
+        const before = await sampler.until(
+          'copy under way',
+          (s) => s.phase === 'data_copy' && s.keysMigrated >= KEYS_BEFORE_FAULT,
+          60_000,
+        );
+        killed.signal('SIGKILL');
+        keysBeforeKill = before.keysMigrated;
+        await killed.current.exited;
+        expect(sampler.latest!.status).toBe('in_progress');
+        await killed.start();
+        // The next driver (either coordinator) claims a newer epoch and goes on from data_copy.
+        const next = await cluster.driverOf(migrationId, 60_000, driver.epoch);
+        expect(next.epoch).toBeGreaterThan(driver.epoch);
+      },
+    );
+    expect(killed).toBeDefined();
+    // keys_migrated never fell back, in particular not to 0 after the kill.
+    const counts = samples.map((s) => s.keysMigrated);
+    const fellBack = counts.filter((count, i) => i > 0 && count < counts[i - 1]!);
+    expect(fellBack).toEqual([]);
+    expect(Number(migration.keysMigrated)).toBeGreaterThanOrEqual(keysBeforeKill);
+    // Resumed from the checkpoints: after the kill, the drivers copied fewer keys than node-3
+    // gained in all; a copy started over would have copied about all of them again.
+    let copiedAfterKill = 0;
+    for (const coordinator of cluster.coordinators) {
+      copiedAfterKill += await coordinator.metric('coordinator_migration_keys_copied_total');
+    }
+    const gained = (await storedKeys(cluster.addresses(['node-3']), TENANT)).get('node-3')!.size;
+    expect(copiedAfterKill).toBeLessThan(gained - keysBeforeKill / 2);
+  });
+
+  it('refuses a driver frozen past its lease once another took over; the removal completes once', async () => {
+    let frozen: CoordinatorProcess | undefined;
+    let frozenEpoch = 0;
+    let resumedFrom = 0;
+    const { migration } = await underLoad(
+      async () => (await cluster.client.removeNode({ nodeId: 'node-3' })).migrationId,
+      members.filter((id) => id !== 'node-3'),
+      async (migrationId, sampler) => {
+        const driver = await cluster.driverOf(migrationId, 30_000);
+        frozen = driver.coordinator;
+        frozenEpoch = driver.epoch;
+        const stoppedAt = await sampler.until(
+          'copy under way',
+          (s) => s.phase === 'data_copy' && s.keysMigrated >= KEYS_BEFORE_FAULT,
+          60_000,
+        );
+        frozen.signal('SIGSTOP');
+        const next = await cluster.driverOf(migrationId, 60_000, driver.epoch);
+        expect(next.coordinator).not.toBe(frozen);
+        // The new driver raised every node's fence with its epoch before copying on.
+        await sampler.until(
+          'the new driver copies',
+          (s) => s.keysMigrated > stoppedAt.keysMigrated || s.phase !== 'data_copy',
+          60_000,
+        );
+        resumedFrom = frozen.current.logs.length;
+        frozen.signal('SIGCONT');
+        // Its next update of the migration is refused: StaleDriverError names both epochs.
+        const refused = await frozen.current.waitForLog(
+          (l) =>
+            typeof l['err'] === 'string' &&
+            l['err'].includes(
+              `migration ${JSON.stringify(migrationId)}: expected epoch ${frozenEpoch}`,
+            ),
+          30_000,
+          resumedFrom,
+        );
+        expect(refused['err']).toContain(`found epoch ${next.epoch}`);
+        // Every storage node refuses a request with its epoch.
+        for (const nodeId of members) {
+          const error = await failure(
+            scan(cluster.node(nodeId).address, {
+              migrationId,
+              epoch: BigInt(frozenEpoch),
+            }),
+          );
+          expect(error.code).toBe(status.FAILED_PRECONDITION);
+          expect(error.details).toContain(`driver epoch ${frozenEpoch} is below epoch`);
+        }
+      },
+    );
+    expect(migration.status).toBe('completed');
+    // After the resume the frozen driver committed no step and finished nothing; the migration
+    // finished once, by the new driver.
+    const afterResume = frozen!.current.logs.slice(resumedFrom);
+    expect(
+      afterResume.filter(
+        (l) => l.msg === 'migration step committed' || l.msg === 'migration finished',
+      ),
+    ).toEqual([]);
+    const finished = cluster.coordinators.flatMap((c) =>
+      c.logs.filter(
+        (l) => l.msg === 'migration finished' && l['migrationId'] === migration.migrationId,
+      ),
+    );
+    expect(finished.map((l) => l['status'])).toEqual(['completed']);
+    const { nodes } = await cluster.client.listNodes();
+    expect(nodes.find((n) => n.nodeId === 'node-3')?.status).toBe('inactive');
+  });
+
+  it('waits for a destination node SIGKILLed during the copy and completes once it is back', async () => {
+    const added = await cluster.startStorageNode('node-4');
+    await underLoad(
+      async () =>
+        (await cluster.client.addNode({ nodeId: 'node-4', host: added.host, port: added.port }))
+          .migrationId,
+      [...members, 'node-4'],
+      async (migrationId, sampler) => {
+        const { coordinator: driver } = await cluster.driverOf(migrationId, 30_000);
+        await sampler.until(
+          'copy under way',
+          (s) => s.phase === 'data_copy' && s.keysMigrated >= KEYS_BEFORE_FAULT,
+          60_000,
+        );
+        await added.kill('SIGKILL');
+        const run = driver.current;
+        const logged = run.logs.length;
+        // The driver retries the range (its copy from the checkpoint, or its verification)
+        // while the destination is down.
+        await run.waitForLog(
+          (l) =>
+            (l.msg === 'range copy failed; retrying from its checkpoint' ||
+              l.msg === 'range verification failed; retrying') &&
+            l['destination'] === 'node-4',
+          30_000,
+          logged,
+        );
+        const waiting = sampler.latest!;
+        expect(waiting).toMatchObject({ phase: 'data_copy', status: 'in_progress' });
+        await added.start();
+      },
+    );
+  });
+
+  it("keeps a storage node's minimum ring version across a restart between two steps", async () => {
+    const node = cluster.node('node-0');
+    const before = await healthOf(node);
+    expect(before.minRingVersion).toBeGreaterThan(0n);
+    await node.kill('SIGKILL');
+    await node.start();
+    const after = await healthOf(node);
+    expect(after.minRingVersion).toBe(before.minRingVersion);
+    const client = new StorageClient(node.address);
+    try {
+      const stale = await failure(read(client, after.minRingVersion - 1n));
+      expect(stale.code).toBe(status.ABORTED);
+      expect(stale.details).toContain(`minimum accepted ring version ${after.minRingVersion}`);
+      const current = await read(client, after.minRingVersion);
+      expect(current.found).toBe(false);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+/** A ScanRange of the whole ring carrying a migration fence; rejects with the node's refusal. */
+async function scan(address: string, fence: storageV1.MigrationFence): Promise<void> {
+  const client = new StorageClient(address);
+  try {
+    const call = client.raw.scanRange(
+      storageV1.ScanRangeRequest.fromPartial({
+        range: { start: 0n, end: 0n },
+        tenantId: TENANT,
+        ringVersion: INSPECTION_RING_VERSION,
+        fence,
+      }),
+    );
+    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) void page;
+  } finally {
+    client.close();
+  }
+}
+
+/** A direct Read of a key no test writes, under `ringVersion`. */
+function read(client: StorageClient, ringVersion: bigint): Promise<storageV1.ReadResponse> {
+  return new Promise((resolve, reject) =>
+    client.raw.read(
+      { tenantId: TENANT, key: 'never-written', ringVersion },
+      new Metadata(),
+      { deadline: Date.now() + 5_000 },
+      (error: Error | null, reply: storageV1.ReadResponse) =>
+        error ? reject(error) : resolve(reply),
+    ),
+  );
+}
