@@ -70,7 +70,7 @@ async function startNode(root: string, index: number) {
     PAIRDB_HTTP_HOST: '127.0.0.1',
     PAIRDB_HTTP_PORT: '0',
     PAIRDB_STORAGE_SYNC_POLICY: 'always',
-    PAIRDB_LOGGING_LEVEL: 'warn',
+    PAIRDB_LOGGING_LEVEL: 'info',
   });
   await node.start('"storage node serving"');
   return { node, nodeId, port };
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       PAIRDB_HTTP_PORT: '0',
       PAIRDB_METRICS_HOST: '127.0.0.1',
       PAIRDB_METRICS_PORT: '0',
-      PAIRDB_LOGGING_LEVEL: 'warn',
+      PAIRDB_LOGGING_LEVEL: 'info',
     });
     processes.push(coordinator);
     const ready = await coordinator.start('"coordinator serving"');
