@@ -32,6 +32,10 @@ const EARLY_KILL_WINDOW_MS = 300;
  * the writer logs thousands of lines meanwhile, so a record kept on stdout would lose its tail.
  */
 const BUSY_PARENT_MS = 300;
+/** A loaded machine writes slower: the busy parent blocks on until the log is that long. */
+const BUSY_PARENT_MS_MAX = 10_000;
+/** One late random-kill round waits (at most this long) until the tree has a second level. */
+const LEVELS_WAIT_MS_MAX = 30_000;
 /** Short lines a child's stdout socket takes while nobody reads it (~280 measured on Linux);
  * Node keeps the lines after these inside the child. */
 const UNREAD_STDOUT_LINES = 300;
@@ -105,6 +109,17 @@ interface RoundOptions {
    * too loaded to read the child meanwhile). Default: no blocking, kill at a random moment.
    */
   busyParentMs?: number;
+  /** Arm the kill only once the tree's manifest lists files on more than one level. */
+  afterCompaction?: boolean;
+}
+
+function levelsOf(dir: string): number {
+  return new Set((readManifest(dir)?.files ?? []).map((file) => file.level)).size;
+}
+
+function logLines(logPath: string): number {
+  if (!fs.existsSync(logPath)) return 0;
+  return fs.readFileSync(logPath, 'latin1').split('\n').length - 1;
 }
 
 /** Keeps this thread from running anything else, event loop included, for `ms`. */
@@ -146,9 +161,28 @@ function runRound(
       stdout += chunk.toString();
       if (killed || killTimer !== undefined || !stdout.includes('READY\n')) return;
       if (options.busyParentMs === undefined) {
-        killTimer = setTimeout(kill, random.next() * KILL_WINDOW_MS);
+        const delayMs = random.next() * KILL_WINDOW_MS;
+        if (!options.afterCompaction) {
+          killTimer = setTimeout(kill, delayMs);
+          return;
+        }
+        const until = Date.now() + LEVELS_WAIT_MS_MAX;
+        const arm = (): void => {
+          if (levelsOf(dir) > 1 || Date.now() > until) killTimer = setTimeout(kill, delayMs);
+          else setTimeout(arm, 50);
+        };
+        killTimer = setTimeout(arm, 0);
       } else {
+        // Blocked, this process reads nothing from the child: at least busyParentMs, and on a
+        // slow machine until the child has logged more lines than its stdout socket holds.
+        const started = Date.now();
         blockThread(options.busyParentMs);
+        while (
+          logLines(logPath) <= UNREAD_STDOUT_LINES &&
+          Date.now() - started < BUSY_PARENT_MS_MAX
+        ) {
+          blockThread(20);
+        }
         kill();
       }
     });
@@ -243,7 +277,9 @@ describe('engine crash safety', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const roundRandom = new SeededRandom(random.derive(round));
       const logPath = path.join(logDir, `round-${round}.log`);
-      const log = await runRound(writer, dir, logPath, round, roundRandom);
+      // One late round outlives a compaction, so some crash surely meets a tree of several levels.
+      const afterCompaction = round === ROUNDS - 2;
+      const log = await runRound(writer, dir, logPath, round, roundRandom, { afterCompaction });
       expect(log.failure).toBeUndefined();
       if (!log.ready) killedBeforeReady++;
       for (const file of readManifest(dir)?.files ?? []) levelsSeen.add(file.level);
