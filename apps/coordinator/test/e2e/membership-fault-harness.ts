@@ -89,6 +89,8 @@ export interface FaultClusterOptions {
   readonly postgresUrl: string;
   /** The metadata URL a coordinator is given (e.g. through a proxy); default the database's. */
   readonly metadataUrlFor?: (coordinatorId: string, databaseUrl: string) => string;
+  /** More PAIRDB_* settings for every coordinator. */
+  readonly coordinatorSettings?: Record<string, string>;
 }
 
 export class FaultCluster {
@@ -116,6 +118,7 @@ export class FaultCluster {
           PAIRDB_HASH_RING_VIRTUAL_NODES: String(FAULT_VIRTUAL_NODES),
           PAIRDB_CONSISTENCY_WRITE_TIMEOUT: '2s',
           PAIRDB_CONSISTENCY_READ_TIMEOUT: '2s',
+          ...options.coordinatorSettings,
         };
         const coordinator = new CoordinatorProcess(id, port, env);
         cluster.coordinators.push(coordinator);

@@ -1,22 +1,34 @@
-// A TCP proxy on 127.0.0.1 that a test can cut and heal: cut, it stops moving bytes both ways
-// but keeps every connection open (a partition, not a refusal: the client sees its requests
-// hang, never a reset); healed, the bytes held back flow on. New connections made while cut
-// wait the same way.
+// A TCP proxy on 127.0.0.1 in front of PostgreSQL that a test can cut and heal: cut, it stops
+// moving bytes both ways but keeps the connections open (a partition, not a refusal: the client
+// sees its requests hang, never a reset); healed, the bytes held back flow on. A cut takes every
+// connection, new ones included, or only the connections that sent a LISTEN: then the client
+// keeps its queries but receives no NOTIFY.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-/** One direction of one connection: bytes from `from` to `to`, held back while cut. */
+/** What a cut holds back. */
+export type CutScope = 'all' | 'listeners';
+
+/** The bytes of a LISTEN statement in a simple-query message. */
+const LISTEN_STATEMENT = Buffer.from('LISTEN "');
+
+/** One direction of one connection: bytes held back while cut. */
 interface Flow {
   readonly to: Socket;
   readonly held: Buffer[];
+  /** Its source closed while cut: `to` is closed once the bytes are delivered. */
+  sourceClosed: boolean;
+}
+
+interface Connection {
+  /** Sent a LISTEN: a 'listeners' cut holds it. */
+  listening: boolean;
+  readonly flows: readonly Flow[];
 }
 
 export class TcpProxy {
-  private readonly flows = new Set<Flow>();
-  private readonly sockets = new Set<Socket>();
-  /** Flows whose source closed while cut: their destination closes once the cut heals. */
-  private readonly closedWhileCut: Flow[] = [];
+  private readonly connections = new Set<Connection>();
   private readonly server: Server;
-  private cutOff = false;
+  private scope: CutScope | null = null;
   port = 0;
 
   private constructor(
@@ -36,50 +48,60 @@ export class TcpProxy {
     return proxy;
   }
 
-  cut(): void {
-    this.cutOff = true;
+  /** Open connections that sent a LISTEN (what a 'listeners' cut holds). */
+  get listeningConnections(): number {
+    return [...this.connections].filter((c) => c.listening && !c.flows[0]!.to.destroyed).length;
+  }
+
+  cut(scope: CutScope = 'all'): void {
+    this.scope = scope;
   }
 
   heal(): void {
-    this.cutOff = false;
-    for (const flow of this.flows) {
-      for (const chunk of flow.held.splice(0)) flow.to.write(chunk);
-    }
-    for (const flow of this.closedWhileCut.splice(0)) {
-      this.flows.delete(flow);
-      flow.to.end();
+    this.scope = null;
+    for (const connection of this.connections) {
+      for (const flow of connection.flows) {
+        for (const chunk of flow.held.splice(0)) flow.to.write(chunk);
+        if (flow.sourceClosed) flow.to.end();
+      }
     }
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    for (const connection of this.connections) {
+      for (const flow of connection.flows) flow.to.destroy();
+    }
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private holds(connection: Connection): boolean {
+    return this.scope === 'all' || (this.scope === 'listeners' && connection.listening);
   }
 
   private forward(client: Socket): void {
     const upstream = createConnection({ host: this.upstreamHost, port: this.upstreamPort });
-    const toUpstream: Flow = { to: upstream, held: [] };
-    const toClient: Flow = { to: client, held: [] };
-    for (const [socket, flow] of [
+    const toUpstream: Flow = { to: upstream, held: [], sourceClosed: false };
+    const toClient: Flow = { to: client, held: [], sourceClosed: false };
+    const connection: Connection = { listening: false, flows: [toUpstream, toClient] };
+    this.connections.add(connection);
+    const pairs: ReadonlyArray<[Socket, Flow]> = [
       [client, toUpstream],
       [upstream, toClient],
-    ] as const) {
-      this.sockets.add(socket);
-      this.flows.add(flow);
-      socket.on('data', (chunk: Buffer) => {
-        if (this.cutOff) flow.held.push(chunk);
+    ];
+    for (const [source, flow] of pairs) {
+      source.on('data', (chunk: Buffer) => {
+        if (flow === toUpstream && chunk.includes(LISTEN_STATEMENT)) connection.listening = true;
+        if (this.holds(connection)) flow.held.push(chunk);
         else flow.to.write(chunk);
       });
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        // While cut, the other side learns of the close only when the cut heals.
-        if (this.cutOff) {
-          this.closedWhileCut.push(flow);
+      source.on('error', () => source.destroy());
+      source.on('close', () => {
+        if (this.holds(connection)) {
+          flow.sourceClosed = true;
           return;
         }
-        this.flows.delete(flow);
         flow.to.end();
+        if (client.destroyed && upstream.destroyed) this.connections.delete(connection);
       });
     }
   }
