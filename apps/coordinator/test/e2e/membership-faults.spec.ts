@@ -233,6 +233,9 @@ describeWithService('membership under faults', plan, () => {
           (s) => s.phase === 'data_copy' && s.keysMigrated >= KEYS_BEFORE_FAULT,
           60_000,
         );
+        // Raised for data_copy before the copy began.
+        const fenced = (await healthOf(added)).minRingVersion;
+        expect(fenced).toBeGreaterThan(0n);
         await added.kill('SIGKILL');
         const run = driver.current;
         const logged = run.logs.length;
@@ -249,6 +252,14 @@ describeWithService('membership under faults', plan, () => {
         const waiting = sampler.latest!;
         expect(waiting).toMatchObject({ phase: 'data_copy', status: 'in_progress' });
         await added.start();
+        // Restarted within the step, it still refuses the version before it.
+        expect((await healthOf(added)).minRingVersion).toBeGreaterThanOrEqual(fenced);
+        const client = new StorageClient(added.address);
+        try {
+          expect((await failure(read(client, fenced - 1n))).code).toBe(status.ABORTED);
+        } finally {
+          client.close();
+        }
       },
     );
   });
