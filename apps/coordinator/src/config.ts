@@ -65,8 +65,9 @@ export const coordinatorConfigSchema = z.object({
       /**
        * The coordinator lease (docs/architecture.md#membership-metadata): renewed every third
        * of it; a restarted coordinator may wait this long for its old lease to lapse, and a
-       * migration barrier waits at most this long for a coordinator that missed a NOTIFY
-       * (ring changes otherwise arrive at once; hash_ring.update_interval is only the fallback).
+       * migration barrier this long for a coordinator cut off from the metadata store. One
+       * that only missed a NOTIFY keeps its lease and is waited for until its next ring refresh
+       * (hash_ring.update_interval; ring changes otherwise arrive at once).
        */
       lease_ms: durationMs(15_000).pipe(
         z.number().min(COORDINATOR_LEASE_MS_MIN).max(COORDINATOR_LEASE_MS_MAX),

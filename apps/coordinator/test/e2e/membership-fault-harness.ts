@@ -87,6 +87,10 @@ export interface FaultClusterOptions {
   readonly coordinatorIds: readonly string[];
   /** PostgreSQL server URL; the cluster creates (and drops) its own database there. */
   readonly postgresUrl: string;
+  /** The metadata URL a coordinator is given (e.g. through a proxy); default the database's. */
+  readonly metadataUrlFor?: (coordinatorId: string, databaseUrl: string) => string;
+  /** More PAIRDB_* settings for every coordinator. */
+  readonly coordinatorSettings?: Record<string, string>;
 }
 
 export class FaultCluster {
@@ -106,12 +110,15 @@ export class FaultCluster {
       for (const id of options.coordinatorIds) {
         const port = await freePort();
         const env = {
-          ...coordinatorEnv(id, port, path.join(root, id), { pgUrl: database.url }),
+          ...coordinatorEnv(id, port, path.join(root, id), {
+            pgUrl: options.metadataUrlFor?.(id, database.url) ?? database.url,
+          }),
           PAIRDB_MEMBERSHIP_LEASE_MS: String(FAULT_LEASE_MS),
           PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS: String(FAULT_DRIVER_LEASE_MS),
           PAIRDB_HASH_RING_VIRTUAL_NODES: String(FAULT_VIRTUAL_NODES),
           PAIRDB_CONSISTENCY_WRITE_TIMEOUT: '2s',
           PAIRDB_CONSISTENCY_READ_TIMEOUT: '2s',
+          ...options.coordinatorSettings,
         };
         const coordinator = new CoordinatorProcess(id, port, env);
         cluster.coordinators.push(coordinator);

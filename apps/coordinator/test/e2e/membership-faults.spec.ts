@@ -1,13 +1,19 @@
 // Membership under faults, every server a separate process on one PostgreSQL database: the
 // driving coordinator SIGKILLed during data_copy and started again, a driver frozen (SIGSTOP)
-// past its lease while another takes over, a destination node killed during the copy, and a
-// storage node restarted between two steps. The migrations run one after another on one cluster
+// past its lease while another takes over, a destination node killed during the copy, a copy
+// that cannot be verified (rolled back), and a storage node restarted between two steps. The migrations run one after another on one cluster
 // while a writer and a reader run at QUORUM through both coordinators; each must complete
 // correctly: nothing acknowledged lost, every key on exactly its new preference list.
 import { Metadata, status } from '@grpc/grpc-js';
+import { HashRing, keyToken } from '@pairdb/hashring';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
 import { failure, StorageClient } from './cluster-harness';
-import { CoordinatorProcess, FaultCluster, healthOf } from './membership-fault-harness';
+import {
+  CoordinatorProcess,
+  FAULT_VIRTUAL_NODES,
+  FaultCluster,
+  healthOf,
+} from './membership-fault-harness';
 import {
   expectAllReadable,
   expectPlacedExactly,
@@ -17,6 +23,7 @@ import {
   storedKeys,
   waitForMigration,
 } from './membership-load';
+import { waitFor } from './service-process';
 import {
   describeWithService,
   planService,
@@ -32,6 +39,8 @@ const REPLICATION_FACTOR = 3;
 const MIGRATION_TIMEOUT_MS = 180_000;
 /** Keys copied before the fault is injected: far enough into the copy to have checkpoints. */
 const KEYS_BEFORE_FAULT = 500;
+/** How often the divergent writer changes its replicas: faster than a verification round. */
+const DIVERGENT_WRITE_INTERVAL_MS = 5;
 jest.setTimeout(10 * 60_000);
 
 const plan = planService(POSTGRES_SERVICE);
@@ -233,6 +242,9 @@ describeWithService('membership under faults', plan, () => {
           (s) => s.phase === 'data_copy' && s.keysMigrated >= KEYS_BEFORE_FAULT,
           60_000,
         );
+        // Raised for data_copy before the copy began.
+        const fenced = (await healthOf(added)).minRingVersion;
+        expect(fenced).toBeGreaterThan(0n);
         await added.kill('SIGKILL');
         const run = driver.current;
         const logged = run.logs.length;
@@ -249,8 +261,61 @@ describeWithService('membership under faults', plan, () => {
         const waiting = sampler.latest!;
         expect(waiting).toMatchObject({ phase: 'data_copy', status: 'in_progress' });
         await added.start();
+        // Restarted within the step, it still refuses the version before it.
+        expect((await healthOf(added)).minRingVersion).toBeGreaterThanOrEqual(fenced);
+        const client = new StorageClient(added.address);
+        try {
+          expect((await failure(read(client, fenced - 1n))).code).toBe(status.ABORTED);
+        } finally {
+          client.close();
+        }
       },
     );
+  });
+
+  it('rolls back an addition whose destination cannot be verified, losing nothing', async () => {
+    const added = await cluster.startStorageNode('node-5');
+    const after = [...members, 'node-5'];
+    const rogueKey = keyMovingTo('node-5', members, after);
+    const owners = ringOf(members).preferenceList(keyToken(TENANT, rogueKey), REPLICATION_FACTOR);
+    for (const load of loads) load.start();
+    // A replica that keeps changing behind the coordinators' back: each verification round finds
+    // the source ahead of the destination again, until the driver gives up and rolls back.
+    const divergence = new DivergentWriter(cluster.addresses(owners), rogueKey);
+    let migration: coordinatorV1.Migration;
+    try {
+      const { migrationId } = await cluster.client.addNode({
+        nodeId: 'node-5',
+        host: added.host,
+        port: added.port,
+      });
+      migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
+    } finally {
+      await divergence.stop();
+      for (const load of loads) await load.stop();
+    }
+    expect(divergence.writes).toBeGreaterThan(0);
+    expect(migration.status).toBe('rolled_back');
+    expect(migration.errorMessage).toContain('still behind');
+    const { nodes } = await cluster.client.listNodes();
+    expect(nodes.find((n) => n.nodeId === 'node-5')?.status).toBe('inactive');
+    // The destination drops what it received, once every coordinator writes to `old` alone.
+    await waitFor(
+      'node-5 holds nothing of the tenant',
+      async () =>
+        (await storedKeys(cluster.addresses(['node-5']), TENANT)).get('node-5')!.size === 0,
+      60_000,
+    );
+    for (const load of loads) {
+      expect(load.problems.slice(0, 10)).toEqual([]);
+      await expectAllReadable(load);
+      await expectPlacedExactly(
+        cluster.addresses(members),
+        TENANT,
+        REPLICATION_FACTOR,
+        load.acknowledged.keys(),
+      );
+    }
   });
 
   it("keeps a storage node's minimum ring version across a restart between two steps", async () => {
@@ -303,4 +368,70 @@ function read(client: StorageClient, ringVersion: bigint): Promise<storageV1.Rea
         error ? reject(error) : resolve(reply),
     ),
   );
+}
+
+/** The ring of `members` as the coordinators build it. */
+function ringOf(members: readonly string[]): HashRing {
+  return new HashRing(members.map((nodeId) => ({ nodeId, virtualNodes: FAULT_VIRTUAL_NODES })));
+}
+
+/** A key of the tenant that `node` gains when the ring grows from `before` to `after`. */
+function keyMovingTo(node: string, before: readonly string[], after: readonly string[]): string {
+  const [old, next] = [ringOf(before), ringOf(after)];
+  for (let i = 0; ; i++) {
+    const key = `divergent-${i}`;
+    const token = keyToken(TENANT, key);
+    const gains =
+      next.preferenceList(token, REPLICATION_FACTOR).includes(node) &&
+      !old.preferenceList(token, REPLICATION_FACTOR).includes(node);
+    if (gains) return key;
+  }
+}
+
+/**
+ * Writes one key straight into storage nodes, bypassing the coordinators, with dots of an actor
+ * no coordinator uses, until stopped: those replicas keep moving ahead of any copy of theirs.
+ */
+class DivergentWriter {
+  writes = 0;
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly nodes: readonly { address: string }[],
+    private readonly key: string,
+  ) {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const clients = this.nodes.map((node) => new StorageClient(node.address));
+    try {
+      for (let counter = 1; this.running; counter++) {
+        await Promise.all(
+          clients.map((client) =>
+            client
+              .write({
+                tenantId: TENANT,
+                key: this.key,
+                value: Buffer.from(`divergent ${counter}`),
+                dot: { actor: 'divergent-writer', counter: BigInt(counter) },
+                conflictPolicy: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
+                ringVersion: INSPECTION_RING_VERSION,
+              })
+              .then(() => this.writes++)
+              .catch(() => undefined),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, DIVERGENT_WRITE_INTERVAL_MS));
+      }
+    } finally {
+      for (const client of clients) client.close();
+    }
+  }
 }

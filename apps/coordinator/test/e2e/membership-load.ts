@@ -12,6 +12,10 @@ const WHOLE_RING = { start: 0n, end: 0n };
 export const INSPECTION_RING_VERSION = 1n << 40n;
 /** Pause after a failed request, so a loop against a dead coordinator does not spin. */
 const FAILURE_BACKOFF_MS = 50;
+/** Writes in flight at once while filling a tenant. */
+const FILL_WRITES_IN_FLIGHT = 64;
+/** Attempts of one fill write at ALL before the fill fails. */
+const FILL_ATTEMPTS_MAX = 5;
 /** Reads in flight at once while checking every acknowledged key. */
 const CHECK_READS_IN_FLIGHT = 32;
 /** How often a migration's status is polled. */
@@ -46,10 +50,28 @@ export class Load {
     private readonly keySpace: number,
   ) {}
 
+  /**
+   * Writes `count` keys at ALL, each retried until every replica has it: a QUORUM write that one
+   * replica missed has no stand-in to hint on a ring of N nodes, and would stay off that replica
+   * until read repair, which the exact placement check would count against the migration.
+   */
   async fill(count: number): Promise<void> {
     const keys = Array.from({ length: count }, (_, i) => `${this.prefix}-${i}`);
-    for (let i = 0; i < keys.length; i += 64) {
-      await Promise.all(keys.slice(i, i + 64).map((key) => this.write(key)));
+    for (let i = 0; i < keys.length; i += FILL_WRITES_IN_FLIGHT) {
+      await Promise.all(
+        keys.slice(i, i + FILL_WRITES_IN_FLIGHT).map((key) => this.writeToAll(key)),
+      );
+    }
+  }
+
+  private async writeToAll(key: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(key, 'all');
+      } catch (error) {
+        if (attempt >= FILL_ATTEMPTS_MAX) throw error;
+        await sleep(FAILURE_BACKOFF_MS);
+      }
     }
   }
 
@@ -63,13 +85,13 @@ export class Load {
     await Promise.all(this.loops);
   }
 
-  private async write(key: string): Promise<void> {
+  private async write(key: string, consistency = 'quorum'): Promise<void> {
     const seq = ++this.sequence;
     await this.client.write({
       tenantId: this.tenantId,
       key,
       value: Buffer.from(`${seq}`),
-      consistency: 'quorum',
+      consistency,
     });
     this.writes++;
     if ((this.acknowledged.get(key) ?? 0) < seq) this.acknowledged.set(key, seq);
