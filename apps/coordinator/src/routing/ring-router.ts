@@ -6,7 +6,7 @@
 import type { Logger } from '@pairdb/service-runtime';
 import type { MetadataStore, RingSnapshot } from '../metadata';
 import type { ReplicaNode } from '../replicas/replica-transport';
-import { RingView, type Placement, type PlacementSource, type RingChange } from './ring-view';
+import { RingView, type Placement, type PlacementSource } from './ring-view';
 
 export const RING_REFRESH_INTERVAL_MS_DEFAULT = 30_000;
 
@@ -88,7 +88,7 @@ export class RingRouter implements PlacementSource {
     }
     // A version only grows; an older snapshot (a slow read racing a NOTIFY) is ignored.
     if (snapshot.ringVersion <= this.view.ringVersion) return;
-    const change = changeOf(snapshot);
+    const change = snapshot.migration;
     this.view = new RingView(snapshot.ringVersion, snapshot.nodes, change);
     this.logger.info(
       {
@@ -101,9 +101,4 @@ export class RingRouter implements PlacementSource {
     );
     for (const listener of this.listeners) listener(this.view);
   }
-}
-
-function changeOf(snapshot: RingSnapshot): RingChange | null {
-  const migration = (snapshot as RingSnapshot & { migration?: RingChange | null }).migration;
-  return migration ?? null;
 }
