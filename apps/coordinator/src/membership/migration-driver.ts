@@ -16,7 +16,7 @@
 import type { Logger } from '@pairdb/service-runtime';
 import { descends, readContext, type VersionSet } from '@pairdb/vectorclock';
 import type { DriverFence, StorageAdminClient } from '../grpc/storage-admin-client';
-import type { MetadataStore, Migration, MigrationPhase } from '../metadata';
+import type { CopyCheckpoint, MetadataStore, Migration, MigrationPhase } from '../metadata';
 import { ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { RingView } from '../routing/ring-view';
@@ -35,19 +35,6 @@ export const COPY_CONCURRENCY = 32;
 export const VERIFY_ROUNDS_MAX = 3;
 /** How often the barrier looks at the registry. */
 const BARRIER_POLL_MS = 100;
-
-export interface CopyCheckpoint {
-  migrationId: string;
-  tenantId: string;
-  rangeStart: bigint;
-  rangeEnd: bigint;
-  sourceNodeId: string;
-  destinationNodeId: string;
-  lastKey: Buffer | null;
-  keysCopied: number;
-  bytesCopied: number;
-  completed: boolean;
-}
 
 /** The part of the metadata store the driver uses (docs/architecture.md#metadata). */
 export type MigrationStore = Pick<

@@ -23,6 +23,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from './crc32';
+import { replaceFileDurably } from './durable-file';
 import { CorruptionError } from './errors';
 import { MANIFEST_FILE, MANIFEST_TEMP_FILE } from './file-names';
 import { readUint64, writeUint64 } from './uint64';
@@ -174,20 +175,6 @@ export function readManifest(dir: string): ManifestState | undefined {
 /** Atomically replaces the manifest of `dir` with `state`; durable when the promise resolves. */
 export async function writeManifest(dir: string, state: ManifestState): Promise<number> {
   const bytes = encodeManifest(state);
-  const temp = path.join(dir, MANIFEST_TEMP_FILE);
-  const handle = await fs.promises.open(temp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.promises.rename(temp, path.join(dir, MANIFEST_FILE));
-  const directory = await fs.promises.open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await replaceFileDurably(dir, MANIFEST_FILE, MANIFEST_TEMP_FILE, bytes);
   return bytes.length;
 }

@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { crc32 } from '../engine';
+import { crc32, replaceFileDurably } from '../engine';
 import { CorruptFenceFileError } from './errors';
 
 export const FENCE_FILE = 'FENCE';
@@ -134,22 +134,7 @@ export function readFenceFile(dir: string): FenceState {
 
 /** Atomically replaces the fence file of `dir` with `state`; durable when the promise resolves. */
 export async function writeFenceFile(dir: string, state: FenceState): Promise<void> {
-  const bytes = encodeFence(state);
-  const temp = path.join(dir, FENCE_TEMP_FILE);
-  const handle = await fs.promises.open(temp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.promises.rename(temp, path.join(dir, FENCE_FILE));
-  const directory = await fs.promises.open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await replaceFileDurably(dir, FENCE_FILE, FENCE_TEMP_FILE, encodeFence(state));
 }
 
 function checkU64(what: string, value: bigint): void {
