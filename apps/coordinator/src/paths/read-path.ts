@@ -16,10 +16,9 @@ import {
   type VersionSet,
 } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
-import { QuorumError, quorumError } from '../errors';
+import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
-  anyFenced,
   isNodeFailure,
   missingReplicas,
   ReplicaFailure,
@@ -33,6 +32,7 @@ import {
 } from '../replicas/replica-transport';
 import type { RequestsInFlight } from '../routing/requests-in-flight';
 import type { PlacementSource } from '../routing/ring-view';
+import { retryOnceIfFenced } from './fenced-retry';
 import { requiredReplies, type Consistency } from './consistency';
 import type { ReadRepairQueue } from './read-repair';
 
@@ -73,16 +73,8 @@ interface Reply {
 export class ReadPath {
   constructor(private readonly deps: ReadPathDeps) {}
 
-  async read(command: ReadCommand): Promise<ReadOutcome> {
-    try {
-      return await this.attempt(command);
-    } catch (error) {
-      if (!(error instanceof QuorumError) || !anyFenced(error.failures) || !this.deps.reloadRing) {
-        throw error;
-      }
-      await this.deps.reloadRing();
-      return this.attempt(command);
-    }
+  read(command: ReadCommand): Promise<ReadOutcome> {
+    return retryOnceIfFenced(() => this.attempt(command), this.deps.reloadRing);
   }
 
   private attempt(command: ReadCommand): Promise<ReadOutcome> {

@@ -12,10 +12,9 @@ import {
   type HybridLogicalClock,
 } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
-import { QuorumError, quorumError } from '../errors';
+import { quorumError } from '../errors';
 import type { NodeHealth } from '../replicas/node-health';
 import {
-  anyFenced,
   isNodeFailure,
   missingReplicas,
   ReplicaFailure,
@@ -29,6 +28,7 @@ import {
 } from '../replicas/replica-transport';
 import type { RequestsInFlight } from '../routing/requests-in-flight';
 import type { PlacementSource, ReplicaSet } from '../routing/ring-view';
+import { retryOnceIfFenced } from './fenced-retry';
 import { requiredReplies, type Consistency } from './consistency';
 
 export interface WriteCommand {
@@ -76,18 +76,10 @@ export interface WritePathDeps {
 export class WritePath {
   constructor(private readonly deps: WritePathDeps) {}
 
-  async write(command: WriteCommand): Promise<WriteOutcome> {
+  write(command: WriteCommand): Promise<WriteOutcome> {
     const dot = { actor: this.deps.actor, counter: this.deps.clock.next() };
-    try {
-      return await this.attempt(command, dot);
-    } catch (error) {
-      if (!(error instanceof QuorumError) || !anyFenced(error.failures) || !this.deps.reloadRing) {
-        throw error;
-      }
-      // Same dot: a replica that took the first attempt merges the second as the same version.
-      await this.deps.reloadRing();
-      return this.attempt(command, dot);
-    }
+    // Same dot on the retry: a replica that took the first attempt merges it as the same version.
+    return retryOnceIfFenced(() => this.attempt(command, dot), this.deps.reloadRing);
   }
 
   private attempt(command: WriteCommand, dot: Dot): Promise<WriteOutcome> {
