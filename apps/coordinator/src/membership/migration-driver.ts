@@ -115,21 +115,13 @@ export class MigrationDriver {
     }, leaseMs / 3);
     renewal.unref();
     try {
-      await new MigrationRun(this, migration, epoch, log, () => deposed || this.stopped).run();
+      const parts = { store: this.store, storage: this.storage, metrics: this.metrics };
+      await new MigrationRun(parts, migration, epoch, log, () => deposed || this.stopped).run();
     } catch (error) {
       if (!(error instanceof DriverDeposedError)) throw error;
     } finally {
       clearInterval(renewal);
     }
-  }
-
-  /** For MigrationRun: the collaborators. */
-  get parts(): {
-    store: MigrationStore;
-    storage: StorageAdminClient;
-    metrics: MigrationMetrics;
-  } {
-    return { store: this.store, storage: this.storage, metrics: this.metrics };
   }
 }
 
@@ -149,13 +141,13 @@ class MigrationRun {
   };
 
   constructor(
-    driver: MigrationDriver,
+    parts: { store: MigrationStore; storage: StorageAdminClient; metrics: MigrationMetrics },
     private migration: Migration,
     private readonly epoch: number,
     private readonly log: Logger,
     private readonly halted: () => boolean,
   ) {
-    ({ store: this.store, storage: this.storage, metrics: this.metrics } = driver.parts);
+    ({ store: this.store, storage: this.storage, metrics: this.metrics } = parts);
     this.progress.keysMigrated = migration.keysMigrated;
     this.progress.bytesMigrated = migration.bytesMigrated;
   }
