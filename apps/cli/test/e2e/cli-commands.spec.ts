@@ -4,13 +4,12 @@
 // cluster but nothing else: each writes the keys, tenants and nodes it reads, under names of its
 // own, so they pass in any order (`jest --randomize`) and alone (`-t`). Ctrl-C is tested in
 // cluster-supervisor.spec.ts, on a cluster of its own.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePortBlock } from '@pairdb/test-ports';
 import { buildCliBundle, type CliBundle } from '../support/cli-bundle';
-import { ClusterProcess, isAlive } from '../support/cluster-process';
-import { clusterPorts, portArgs, type TestPorts } from '../support/ports';
+import { isAlive, startBundledCluster, type ClusterProcess } from '../support/cluster-process';
+import type { TestPorts } from '../support/ports';
 import { README_EXIT_CODES as EXIT } from '../support/readme-exit-codes';
 import { runCli, type RunOptions } from '../support/run-cli';
 
@@ -40,15 +39,11 @@ describe('pairdb against a local cluster', () => {
 
   beforeAll(async () => {
     bundle = await buildCliBundle();
-    ports = await clusterPorts(NODES);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'pairdb-cli-e2e-'));
-    cluster = await ClusterProcess.start(
-      process.execPath,
-      [bundle.main, 'cluster', 'start', '--nodes', String(NODES), '--data-dir', dataDir].concat(
-        portArgs(ports),
-      ),
-      dataDir,
-    );
+    ({ ports, dataDir, cluster } = await startBundledCluster(
+      bundle.main,
+      NODES,
+      'pairdb-cli-e2e-',
+    ));
     pids = cluster.pids();
   }, START_TIMEOUT_MS);
 

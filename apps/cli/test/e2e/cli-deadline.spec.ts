@@ -1,12 +1,10 @@
 // `pairdb` exits 7 (the README's number for DEADLINE_EXCEEDED) when its own --timeout passes
 // first: a write at consistency `all` waits for a SIGSTOPped replica, and the coordinator's
 // write timeout (5 s by default) is longer than the command's deadline.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import { buildCliBundle, type CliBundle } from '../support/cli-bundle';
-import { ClusterProcess, isAlive } from '../support/cluster-process';
-import { clusterPorts, portArgs, type TestPorts } from '../support/ports';
+import { isAlive, startBundledCluster, type ClusterProcess } from '../support/cluster-process';
+import type { TestPorts } from '../support/ports';
 import { runCli } from '../support/run-cli';
 
 const NODES = 3;
@@ -29,15 +27,11 @@ describe('pairdb with a replica SIGSTOPped', () => {
 
   beforeAll(async () => {
     bundle = await buildCliBundle();
-    ports = await clusterPorts(NODES);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'pairdb-cli-deadline-'));
-    cluster = await ClusterProcess.start(
-      process.execPath,
-      [bundle.main, 'cluster', 'start', '--nodes', String(NODES), '--data-dir', dataDir].concat(
-        portArgs(ports),
-      ),
-      dataDir,
-    );
+    ({ ports, dataDir, cluster } = await startBundledCluster(
+      bundle.main,
+      NODES,
+      'pairdb-cli-deadline-',
+    ));
     pids = cluster.pids();
   }, START_TIMEOUT_MS);
 

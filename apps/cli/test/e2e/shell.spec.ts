@@ -2,12 +2,11 @@
 // without the prefix, a failure that leaves the shell running, the json and consistency
 // settings, Tab completion of commands and tenants, history kept across sessions, and Ctrl-D.
 // Needs tmux; under CI=true (which installs it, .ci/run) a missing tmux fails instead of skipping.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildCliBundle, type CliBundle } from '../support/cli-bundle';
-import { ClusterProcess, isAlive } from '../support/cluster-process';
-import { clusterPorts, portArgs, type TestPorts } from '../support/ports';
+import { isAlive, startBundledCluster, type ClusterProcess } from '../support/cluster-process';
+import type { TestPorts } from '../support/ports';
 import { TmuxTerminal } from '../support/tmux-terminal';
 
 const NODES = 3;
@@ -32,15 +31,11 @@ if (!withTmux) console.warn('shell.spec.ts skipped: tmux is not installed (apt-g
 
   beforeAll(async () => {
     bundle = await buildCliBundle();
-    ports = await clusterPorts(NODES);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'pairdb-shell-e2e-'));
-    cluster = await ClusterProcess.start(
-      process.execPath,
-      [bundle.main, 'cluster', 'start', '--nodes', String(NODES), '--data-dir', dataDir].concat(
-        portArgs(ports),
-      ),
-      dataDir,
-    );
+    ({ ports, dataDir, cluster } = await startBundledCluster(
+      bundle.main,
+      NODES,
+      'pairdb-shell-e2e-',
+    ));
     pids = cluster.pids();
   }, START_TIMEOUT_MS);
 

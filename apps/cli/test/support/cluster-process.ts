@@ -2,9 +2,11 @@
 // `npm start -- ...`), in its own process group like a terminal's foreground job, so a test
 // can press "Ctrl-C" by sending SIGINT to the whole group.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { clusterPorts, portArgs, type TestPorts } from './ports';
 
 export const RUNNING_BANNER = 'PairDB is running.';
 /** Fresh PGlite on a busy 2-core machine: the slowest part of starting. */
@@ -139,4 +141,25 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `pairdb cluster start` of the built CLI (`cliMain`) with `nodes` storage nodes on free ports and
+ * its data in a new temp dir named after `dirPrefix`; the caller stops it and removes the dir.
+ */
+export async function startBundledCluster(
+  cliMain: string,
+  nodes: number,
+  dirPrefix: string,
+): Promise<{ ports: TestPorts; dataDir: string; cluster: ClusterProcess }> {
+  const ports = await clusterPorts(nodes);
+  const dataDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
+  const cluster = await ClusterProcess.start(
+    process.execPath,
+    [cliMain, 'cluster', 'start', '--nodes', String(nodes), '--data-dir', dataDir].concat(
+      portArgs(ports),
+    ),
+    dataDir,
+  );
+  return { ports, dataDir, cluster };
 }
