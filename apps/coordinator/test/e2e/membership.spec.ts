@@ -1,70 +1,115 @@
-// Membership over real storage-node processes: a node added, a node removed, and a tenant's
-// replication factor raised and lowered, each while a writer and a reader run at QUORUM. No
-// acknowledged write may be lost, no read of an acknowledged key may answer NOT_FOUND or an older
-// value, and afterwards every key is stored on exactly its new preference list (each node's
+// Membership over real processes (three storage nodes and two coordinators, each its own process,
+// on one PostgreSQL database): a node added, a node removed, and a tenant's replication factor
+// raised and lowered, each while a writer and a reader run at QUORUM through both coordinators.
+// Two tenants (replication factor 1 and 3) hold KEYS_PER_TENANT keys each before the first change.
+// No acknowledged write may be lost, no read of an acknowledged key may answer NOT_FOUND or an
+// older value, and afterwards every key is stored on exactly its new preference list (each node's
 // ScanRange, checked against a ring computed here from the node list).
-import { freePort } from '@pairdb/test-ports';
-import * as path from 'node:path';
-import { startCluster, StorageProcess, type Cluster } from './cluster-harness';
+import { FaultCluster } from './membership-fault-harness';
 import { expectAllReadable, expectPlacedExactly, Load, waitForMigration } from './membership-load';
+import {
+  describeWithService,
+  planService,
+  POSTGRES_SERVICE,
+  startService,
+  type RunningService,
+} from '../support/test-services';
 
-jest.setTimeout(600_000);
+jest.setTimeout(15 * 60_000);
 
-/** Keys written before each change, per tenant. */
-const KEYS_PER_TENANT = Number(process.env['PAIRDB_TEST_MEMBERSHIP_KEYS'] ?? 2_000);
-const MIGRATION_TIMEOUT_MS = 240_000;
+/** Keys written before the first change, per tenant (PAIRDB_TEST_MEMBERSHIP_KEYS to resize). */
+const KEYS_PER_TENANT = Number(process.env['PAIRDB_TEST_MEMBERSHIP_KEYS'] ?? 20_000);
+const MIGRATION_TIMEOUT_MS = 8 * 60_000;
+const COORDINATORS = ['coord-a', 'coord-b'];
 
-describe('membership changes under load', () => {
-  let cluster: Cluster;
-  const members: StorageProcess[] = [];
+const plan = planService(POSTGRES_SERVICE);
+
+describeWithService('membership changes under load', plan, () => {
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+  /** The active storage nodes, kept in step with each completed change. */
+  let members: string[];
+  /** Per tenant, one load per coordinator on keys of its own. */
+  const loads = new Map<string, Load[]>();
+  const replicationFactors = new Map([
+    ['one', 1],
+    ['three', 3],
+  ]);
 
   beforeAll(async () => {
-    cluster = await startCluster(3);
-    members.push(...cluster.nodes);
-    await cluster.client.createTenant({ tenantId: 'one', replicationFactor: 1 });
-    await cluster.client.createTenant({ tenantId: 'three', replicationFactor: 3 });
-  });
-  afterAll(async () => {
-    for (const node of members)
-      if (node.child && !cluster.nodes.includes(node)) await node.kill('SIGTERM');
-    await cluster?.stop();
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 3,
+      coordinatorIds: COORDINATORS,
+      postgresUrl: postgres.url,
+    });
+    members = cluster.nodes.map((node) => node.nodeId);
+    for (const [tenantId, replicationFactor] of replicationFactors) {
+      await cluster.client.createTenant({ tenantId, replicationFactor });
+      const perCoordinator = KEYS_PER_TENANT / cluster.coordinators.length;
+      loads.set(
+        tenantId,
+        cluster.coordinators.map(
+          (c) => new Load(c.client, tenantId, `${tenantId}-${c.coordinatorId}`, perCoordinator),
+        ),
+      );
+    }
+    await Promise.all(
+      [...loads.values()].flat().map((load) => load.fill(KEYS_PER_TENANT / COORDINATORS.length)),
+    );
   });
 
-  /** `copies`: whether the change moves data to new replicas (lowering a factor only drops). */
-  async function underLoad(change: () => Promise<string>, label: string, copies = true) {
-    const loads = [
-      new Load(cluster.client, 'one', `${label}-a`, KEYS_PER_TENANT),
-      new Load(cluster.client, 'three', `${label}-b`, KEYS_PER_TENANT),
-    ];
-    await Promise.all(loads.map((load) => load.fill(KEYS_PER_TENANT)));
-    for (const load of loads) load.start();
-    const migrationId = await change();
-    expect(migrationId).not.toBe('');
-    const migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
-    for (const load of loads) await load.stop();
-    expect(migration.status).toBe('completed');
-    if (copies) expect(Number(migration.keysMigrated)).toBeGreaterThan(0);
-    else expect(Number(migration.keysMigrated)).toBe(0);
-    for (const load of loads) {
-      expect(load.problems.slice(0, 10)).toEqual([]);
-      expect(load.writes).toBeGreaterThan(KEYS_PER_TENANT);
-      await expectAllReadable(load);
+  afterAll(async () => {
+    await Promise.all([...loads.values()].flat().map((load) => load.stop()));
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  /**
+   * Runs the change admitted by `admit` under every load; checks that it completed, that nothing
+   * acknowledged was lost, and that each tenant's keys sit exactly on their preference lists
+   * among `nextMembers`. `copies`: whether the change moves data (lowering a factor only drops).
+   */
+  async function underLoad(admit: () => Promise<string>, nextMembers: string[], copies = true) {
+    const all = [...loads.values()].flat();
+    const writesBefore = all.map((load) => load.writes);
+    for (const load of all) load.start();
+    let migrationId = '';
+    try {
+      migrationId = await admit();
+      expect(migrationId).not.toBe('');
+      const migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
+      expect(migration.status).toBe('completed');
+      if (copies) expect(Number(migration.keysMigrated)).toBeGreaterThan(0);
+      else expect(Number(migration.keysMigrated)).toBe(0);
+    } finally {
+      for (const load of all) await load.stop();
     }
-    return loads;
+    members = nextMembers;
+    // The load ran throughout: every writer got writes acknowledged during the change.
+    all.forEach((load, i) => expect(load.writes).toBeGreaterThan(writesBefore[i]!));
+    for (const [tenantId, tenantLoads] of loads) {
+      for (const load of tenantLoads) {
+        expect(load.problems.slice(0, 10)).toEqual([]);
+        await expectAllReadable(load);
+        await expectPlacedExactly(
+          cluster.addresses(members),
+          tenantId,
+          replicationFactors.get(tenantId)!,
+          load.acknowledged.keys(),
+        );
+      }
+    }
   }
 
   it('adds a fourth node: nothing lost, every key on exactly its new preference list', async () => {
-    const added = new StorageProcess('node-3', await freePort(), path.join(cluster.root, 'node-3'));
-    await added.start();
-    members.push(added);
-    const [one, three] = await underLoad(async () => {
-      const reply = await cluster.client.addNode({
-        nodeId: 'node-3',
-        host: '127.0.0.1',
-        port: added.port,
-      });
-      return reply.migrationId;
-    }, 'add');
+    const added = await cluster.startStorageNode('node-3');
+    await underLoad(
+      async () =>
+        (await cluster.client.addNode({ nodeId: 'node-3', host: added.host, port: added.port }))
+          .migrationId,
+      [...members, 'node-3'],
+    );
     const { nodes } = await cluster.client.listNodes();
     expect(nodes.map((n) => `${n.nodeId}:${n.status}`).sort()).toEqual([
       'node-0:active',
@@ -72,43 +117,35 @@ describe('membership changes under load', () => {
       'node-2:active',
       'node-3:active',
     ]);
-    await expectPlacedExactly(members, 'one', 1, one!.acknowledged.keys());
-    await expectPlacedExactly(members, 'three', 3, three!.acknowledged.keys());
   });
 
   it('removes a node: nothing lost, every key on exactly its new preference list', async () => {
-    const [one, three] = await underLoad(async () => {
-      const reply = await cluster.client.removeNode({ nodeId: 'node-1' });
-      return reply.migrationId;
-    }, 'remove');
-    const staying = members.filter((node) => node.nodeId !== 'node-1');
-    await expectPlacedExactly(staying, 'one', 1, one!.acknowledged.keys());
-    await expectPlacedExactly(staying, 'three', 3, three!.acknowledged.keys());
+    await underLoad(
+      async () => (await cluster.client.removeNode({ nodeId: 'node-1' })).migrationId,
+      members.filter((id) => id !== 'node-1'),
+    );
+    const { nodes } = await cluster.client.listNodes();
+    expect(nodes.find((n) => n.nodeId === 'node-1')?.status).toBe('inactive');
   });
 
-  it('raises a tenant from replication factor 1 to 3 and lowers another from 3 to 2', async () => {
-    const { nodes } = await cluster.client.listNodes();
-    const active = new Set(nodes.filter((n) => n.status === 'active').map((n) => n.nodeId));
-    const staying = members.filter((node) => active.has(node.nodeId));
-    const [one] = await underLoad(async () => {
-      const reply = await cluster.client.updateReplicationFactor({
-        tenantId: 'one',
-        replicationFactor: 3,
-      });
-      return reply.migrationId;
-    }, 'raise');
-    await expectPlacedExactly(staying, 'one', 3, one!.acknowledged.keys());
-    const [, three] = await underLoad(
-      async () => {
-        const reply = await cluster.client.updateReplicationFactor({
-          tenantId: 'three',
-          replicationFactor: 2,
-        });
-        return reply.migrationId;
-      },
-      'lower',
+  it('raises a tenant from replication factor 1 to 3 under load', async () => {
+    replicationFactors.set('one', 3);
+    await underLoad(
+      async () =>
+        (await cluster.client.updateReplicationFactor({ tenantId: 'one', replicationFactor: 3 }))
+          .migrationId,
+      members,
+    );
+  });
+
+  it('lowers a tenant from replication factor 3 to 2 under load', async () => {
+    replicationFactors.set('three', 2);
+    await underLoad(
+      async () =>
+        (await cluster.client.updateReplicationFactor({ tenantId: 'three', replicationFactor: 2 }))
+          .migrationId,
+      members,
       false,
     );
-    await expectPlacedExactly(staying, 'three', 2, three!.acknowledged.keys());
   });
 });
