@@ -406,3 +406,25 @@ export async function expectAllReadable(load: Load): Promise<void> {
   }
   expect(wrong.slice(0, 10)).toEqual([]);
 }
+
+/** Scans the tenant's whole ring on one node with a driver's fence, as a copy would. */
+export async function scanAsDriver(
+  address: string,
+  tenantId: string,
+  fence: storageV1.MigrationFence,
+): Promise<void> {
+  const client = new StorageClient(address);
+  try {
+    const call = client.raw.scanRange(
+      storageV1.ScanRangeRequest.fromPartial({
+        range: WHOLE_RING,
+        tenantId,
+        ringVersion: INSPECTION_RING_VERSION,
+        fence,
+      }),
+    );
+    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) void page;
+  } finally {
+    client.close();
+  }
+}

@@ -45,6 +45,7 @@ export class ServiceProcess {
   httpPort = 0;
   metricsPort = 0;
   private exit: ProcessExit | undefined;
+  private readonly watches: ((line: LogLine) => void)[] = [];
 
   private constructor(
     readonly app: ServiceApp,
@@ -52,11 +53,14 @@ export class ServiceProcess {
   ) {
     child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      let parsed: LogLine;
       try {
-        this.logs.push(JSON.parse(line) as LogLine);
+        parsed = JSON.parse(line) as LogLine;
       } catch {
-        this.logs.push({ msg: line });
+        parsed = { msg: line };
       }
+      this.logs.push(parsed);
+      for (const watch of [...this.watches]) watch(parsed);
     });
     this.exited = new Promise((resolve) =>
       child.on('close', (code, signal) => {
@@ -118,6 +122,25 @@ ${this.stderr}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * Runs `action` on the next log line that matches, as the line arrives (no polling delay): for
+   * a test that must act inside a short window, e.g. freeze a process right after a step.
+   * Answers a function that cancels the watch.
+   */
+  onNextLog(match: (line: LogLine) => boolean, action: (line: LogLine) => void): () => void {
+    const cancel = () => {
+      const at = this.watches.indexOf(watch);
+      if (at >= 0) this.watches.splice(at, 1);
+    };
+    const watch = (line: LogLine) => {
+      if (!match(line)) return;
+      cancel();
+      action(line);
+    };
+    this.watches.push(watch);
+    return cancel;
   }
 
   signal(signal: NodeJS.Signals): void {
