@@ -131,10 +131,10 @@ export class AdminService {
       );
     }
     const node = { nodeId, host, port, virtualNodes: vnodes };
-    if (await this.holdsNoData()) {
-      const change = await this.store.addStorageNode({ ...node, status: 'active' });
+    const direct = await this.store.addNodeIfNoData(node);
+    if (direct) {
       await this.onRingChanged();
-      return { value: change.node, migrationId: '' };
+      return { value: direct.node, migrationId: '' };
     }
     const admitted = await this.store.admitNodeAddition(newMigrationId(), node);
     await this.onRingChanged();
@@ -147,8 +147,7 @@ export class AdminService {
   async removeStorageNode(nodeId: string, force: boolean): Promise<Admission<null>> {
     if (nodeId === '') throw new InvalidArgumentError('node_id', nodeId, 'is required');
     const node = await this.store.getStorageNode(nodeId);
-    if (await this.holdsNoData()) {
-      await this.store.setStorageNodeStatus(nodeId, 'inactive');
+    if (await this.store.removeNodeIfNoData(nodeId)) {
       await this.onRingChanged();
       return { value: null, migrationId: '' };
     }
@@ -171,11 +170,6 @@ export class AdminService {
       throw new InvalidArgumentError('limit', limit, `must be from 0 to ${MIGRATIONS_LISTED_MAX}`);
     }
     return this.store.listMigrations(limit === 0 ? MIGRATIONS_LISTED_DEFAULT : limit);
-  }
-
-  /** No tenant exists, so no key can: membership changes need not move anything. */
-  private async holdsNoData(): Promise<boolean> {
-    return (await this.store.listTenants()).length === 0;
   }
 
   async getMigration(migrationId: string): Promise<Migration> {

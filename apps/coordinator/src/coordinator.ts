@@ -185,7 +185,11 @@ export class Coordinator {
     holder.repairs = repairs;
     const tenants = new TenantCache(
       metadata,
-      { ttlMs: config.cache.tenant_config_ttl, entriesMax: config.cache.max_size },
+      {
+        ttlMs: config.cache.tenant_config_ttl,
+        entriesMax: config.cache.max_size,
+        ringAtLeast: (ringVersion) => router.catchUp(ringVersion),
+      },
       {
         onHit: () => metrics.cacheHits.inc({ cache_type: 'tenant' }),
         onMiss: () => metrics.cacheMisses.inc({ cache_type: 'tenant' }),

@@ -81,6 +81,17 @@ export class LeaseLapsedError extends Error {
   }
 }
 
+/** This coordinator could not load a ring as new as a tenant it just read (UNAVAILABLE). */
+export class RingBehindError extends Error {
+  constructor(known: number, needed: number) {
+    super(
+      `this coordinator's ring is at version ${known} but the metadata store is at ${needed} ` +
+        'and reloading failed; retry (or try another coordinator)',
+    );
+    this.name = 'RingBehindError';
+  }
+}
+
 /** No storage node is in the ring (UNAVAILABLE). */
 export class NoStorageNodesError extends Error {
   constructor() {

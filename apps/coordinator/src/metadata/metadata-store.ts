@@ -235,7 +235,8 @@ export interface RingSnapshot {
 export type RingChangeListener = (ringVersion: number) => void;
 
 export interface MetadataStore {
-  /** Throws TenantExistsError, InvalidMetadataError. */
+  /** Bumps the ring version (a tenant's factor is part of it). Throws TenantExistsError,
+   * InvalidMetadataError. */
   createTenant(tenant: NewTenant): Promise<Tenant>;
   /** Throws TenantNotFoundError. */
   getTenant(tenantId: string): Promise<Tenant>;
@@ -254,6 +255,13 @@ export interface MetadataStore {
 
   /** Adds a node and bumps the ring version. Throws NodeExistsError, InvalidMetadataError. */
   addStorageNode(node: NewStorageNode): Promise<NodeChange>;
+  /** While no tenant exists (so no key can), adds the node active and bumps the ring version,
+   * in one serializable transaction against tenant creation; answers null, changing nothing,
+   * once a tenant exists. Throws NodeExistsError, MigrationRunningError, InvalidMetadataError. */
+  addNodeIfNoData(node: NewStorageNode): Promise<NodeChange | null>;
+  /** As addNodeIfNoData, sets the node inactive. Throws NodeNotFoundError,
+   * MigrationRunningError. */
+  removeNodeIfNoData(nodeId: string): Promise<NodeChange | null>;
   /** Throws NodeNotFoundError. */
   getStorageNode(nodeId: string): Promise<StorageNode>;
   /** Ordered by node id; all statuses unless `statuses` narrows them. */

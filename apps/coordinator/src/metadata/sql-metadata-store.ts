@@ -5,6 +5,7 @@
 // the coordinator registry in sql-coordinator-registry.ts.
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import {
+  MigrationRunningError,
   NodeExistsError,
   NodeNotFoundError,
   TenantExistsError,
@@ -44,7 +45,8 @@ import {
   type Tenant,
 } from './metadata-store';
 import { SqlCoordinatorRegistry } from './sql-coordinator-registry';
-import type { SqlExecutor } from './sql-executor';
+import { serializableTransaction } from './serializable-transaction';
+import type { SqlExecutor, SqlQueryable } from './sql-executor';
 import { SqlMigrations, selectUnfinished } from './sql-migrations';
 import { bumpRing, readRingVersion } from './sql-ring-version';
 import { decodeInteger } from './sql-values';
@@ -70,13 +72,23 @@ export class SqlMetadataStore implements MetadataStore {
     checkReplicationFactor(tenant.replicationFactor);
     const conflictResolution = tenant.conflictResolution ?? 'lww';
     checkOneOf('conflict_resolution', conflictResolution, CONFLICT_RESOLUTIONS);
-    const rows = await this.executor.query(
-      `INSERT INTO tenants (tenant_id, replication_factor, conflict_resolution)
-       VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING RETURNING ${TENANT_COLUMNS}`,
-      [tenant.tenantId, tenant.replicationFactor, conflictResolution],
+    // A tenant's factor is part of the ring version (docs/architecture.md#membership-metadata),
+    // and the bump conflicts with a concurrent node change that saw no tenant (addNodeIfNoData):
+    // one of the two reruns and sees the other.
+    return serializableTransaction(
+      this.executor,
+      async (transaction) => {
+        const rows = await transaction.query(
+          `INSERT INTO tenants (tenant_id, replication_factor, conflict_resolution)
+           VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING RETURNING ${TENANT_COLUMNS}`,
+          [tenant.tenantId, tenant.replicationFactor, conflictResolution],
+        );
+        if (rows.length === 0) throw new TenantExistsError(tenant.tenantId);
+        await bumpRing(transaction);
+        return tenantFrom(rows[0]!);
+      },
+      { retryUniqueViolation: true },
     );
-    if (rows.length === 0) throw new TenantExistsError(tenant.tenantId);
-    return tenantFrom(rows[0]!);
   }
 
   async getTenant(tenantId: string): Promise<Tenant> {
@@ -139,6 +151,58 @@ export class SqlMetadataStore implements MetadataStore {
       const ringVersion = await bumpRing(transaction);
       return { node: nodeFrom(rows[0]!), ringVersion };
     });
+  }
+
+  async addNodeIfNoData(node: NewStorageNode): Promise<NodeChange | null> {
+    checkId('node_id', node.nodeId);
+    checkId('host', node.host);
+    checkRange('port', node.port, 1, PORT_MAX);
+    const virtualNodes = node.virtualNodes ?? VIRTUAL_NODES_DEFAULT;
+    checkRange('virtual_nodes', virtualNodes, 1, VIRTUAL_NODES_MAX);
+    return this.changeNodesIfNoData(async (transaction) => {
+      const rows = await transaction.query(
+        `INSERT INTO storage_nodes (node_id, host, port, status, virtual_nodes)
+         VALUES ($1, $2, $3, 'active', $4) ON CONFLICT (node_id) DO NOTHING
+         RETURNING ${NODE_COLUMNS}`,
+        [node.nodeId, node.host, node.port, virtualNodes],
+      );
+      if (rows.length === 0) throw new NodeExistsError(node.nodeId);
+      return nodeFrom(rows[0]!);
+    });
+  }
+
+  async removeNodeIfNoData(nodeId: string): Promise<NodeChange | null> {
+    checkId('node_id', nodeId);
+    return this.changeNodesIfNoData(async (transaction) => {
+      const rows = await transaction.query(
+        `UPDATE storage_nodes SET status = 'inactive', updated_at = now()
+         WHERE node_id = $1 RETURNING ${NODE_COLUMNS}`,
+        [nodeId],
+      );
+      if (rows.length === 0) throw new NodeNotFoundError(nodeId);
+      return nodeFrom(rows[0]!);
+    });
+  }
+
+  /**
+   * Runs `change` and bumps the ring in one serializable transaction, only while no tenant exists
+   * (else null, nothing changed) and no migration is unfinished.
+   */
+  private changeNodesIfNoData(
+    change: (transaction: SqlQueryable) => Promise<StorageNode>,
+  ): Promise<NodeChange | null> {
+    return serializableTransaction(
+      this.executor,
+      async (transaction) => {
+        const running = await selectUnfinished(transaction);
+        if (running) throw new MigrationRunningError(running);
+        const tenants = await transaction.query('SELECT 1 FROM tenants LIMIT 1');
+        if (tenants.length > 0) return null;
+        const node = await change(transaction);
+        return { node, ringVersion: await bumpRing(transaction) };
+      },
+      { retryUniqueViolation: true },
+    );
   }
 
   async getStorageNode(nodeId: string): Promise<StorageNode> {

@@ -4,11 +4,14 @@
 // Each load swaps in a new RingView, so a request computes its placement under exactly one
 // version, and then tells the listener (the version barrier) that the version was taken up.
 import type { Logger } from '@pairdb/service-runtime';
+import { RingBehindError } from '../errors';
 import type { MetadataStore, RingSnapshot } from '../metadata';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { RingView, type Placement, type PlacementSource } from './ring-view';
 
 export const RING_REFRESH_INTERVAL_MS_DEFAULT = 30_000;
+/** Reloads catchUp tries before giving up (a reload already retries nothing on its own). */
+const CATCH_UP_RELOADS_MAX = 3;
 
 export type RingViewListener = (view: RingView) => void;
 
@@ -69,6 +72,20 @@ export class RingRouter implements PlacementSource {
       this.refreshing = this.load().finally(() => (this.refreshing = undefined));
     }
     return this.refreshing;
+  }
+
+  /**
+   * Resolves once the view is at `ringVersion` or newer, reloading as needed; throws
+   * RingBehindError if reloads keep failing. A tenant read at ring version V may have been
+   * created after a node change at V or below, so its keys must be placed under V at least.
+   */
+  async catchUp(ringVersion: number): Promise<void> {
+    for (let attempt = 0; this.view.ringVersion < ringVersion; attempt++) {
+      if (attempt === CATCH_UP_RELOADS_MAX) {
+        throw new RingBehindError(this.view.ringVersion, ringVersion);
+      }
+      await this.refresh();
+    }
   }
 
   placementOf(tenantId: string, key: string, replicationFactor: number): Placement {

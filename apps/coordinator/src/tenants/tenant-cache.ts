@@ -19,12 +19,19 @@ export class TenantCache {
   private readonly loading = new Map<string, Promise<Tenant>>();
   /** Bumped by clear(): a read begun before it must not refill the cache after it. */
   private generation = 0;
+  private readonly ringAtLeast: ((ringVersion: number) => Promise<void>) | undefined;
 
   constructor(
     private readonly store: MetadataStore,
-    options: { ttlMs?: number; entriesMax?: number } = {},
+    options: {
+      ttlMs?: number;
+      entriesMax?: number;
+      /** Brings the ring up to at least the given version (RingRouter.catchUp). */
+      ringAtLeast?: (ringVersion: number) => Promise<void>;
+    } = {},
     private readonly events: TenantCacheEvents = {},
   ) {
+    this.ringAtLeast = options.ringAtLeast;
     this.cache = new LRUCache<string, Tenant>({
       max: options.entriesMax ?? TENANT_CACHE_ENTRIES_MAX_DEFAULT,
       ttl: options.ttlMs ?? TENANT_CACHE_TTL_MS_DEFAULT,
@@ -42,11 +49,22 @@ export class TenantCache {
     const generation = this.generation;
     let loading = this.loading.get(tenantId);
     if (!loading) {
-      loading = this.store.getTenant(tenantId).finally(() => this.loading.delete(tenantId));
+      loading = this.load(tenantId).finally(() => this.loading.delete(tenantId));
       this.loading.set(tenantId, loading);
     }
     const tenant = await loading;
     if (generation === this.generation) this.cache.set(tenantId, tenant);
+    return tenant;
+  }
+
+  /**
+   * Reads the tenant, then the ring version, and catches the ring up to it: the tenant may have
+   * been created just after a node joined with no migration (no tenant existed then), and its
+   * keys must never be placed under a ring without that node.
+   */
+  private async load(tenantId: string): Promise<Tenant> {
+    const tenant = await this.store.getTenant(tenantId);
+    if (this.ringAtLeast) await this.ringAtLeast(await this.store.getRingVersion());
     return tenant;
   }
 

@@ -92,6 +92,59 @@ type ActiveNodes = (count: number, prefix?: string) => Promise<string[]>;
 type Driving = (admitted: Admitted, instanceId?: string) => Promise<number>;
 
 function describeAdmission(target: () => MembershipContractTarget, activeNodes: ActiveNodes): void {
+  describe('node changes while no tenant exists', () => {
+    it('creating a tenant bumps the ring version (a factor is part of it)', async () => {
+      const { store } = target();
+      const before = await store.getRingVersion();
+      await store.createTenant({ tenantId: 'bumps', replicationFactor: 2 });
+      expect(await store.getRingVersion()).toBe(before + 1);
+    });
+
+    it('adds and removes a node at once, with one ring bump each, while no tenant exists', async () => {
+      const { store } = target();
+      const before = await store.getRingVersion();
+      const added = await store.addNodeIfNoData({ nodeId: 'n-direct', host: 'h', port: 1 });
+      expect(added?.node).toMatchObject({ nodeId: 'n-direct', status: 'active' });
+      expect(added?.ringVersion).toBe(before + 1);
+      const removed = await store.removeNodeIfNoData('n-direct');
+      expect(removed?.node.status).toBe('inactive');
+      expect(removed?.ringVersion).toBe(before + 2);
+      expect(await store.getUnfinishedMigration()).toBeNull();
+    });
+
+    it('changes nothing once a tenant exists, so the caller admits a migration instead', async () => {
+      const { store } = target();
+      await activeNodes(1);
+      await store.createTenant({ tenantId: 'holds-data', replicationFactor: 1 });
+      const before = await store.getRingVersion();
+      expect(await store.addNodeIfNoData({ nodeId: 'n-late', host: 'h', port: 1 })).toBeNull();
+      expect(await store.removeNodeIfNoData('n1')).toBeNull();
+      expect(await store.getRingVersion()).toBe(before);
+      await expect(store.getStorageNode('n-late')).rejects.toBeInstanceOf(NodeNotFoundError);
+      expect((await store.getStorageNode('n1')).status).toBe('active');
+    });
+
+    it('refuses while a migration is unfinished, naming it', async () => {
+      const { store } = target();
+      await activeNodes(2);
+      await store.admitNodeAddition('m-open', { nodeId: 'n-joining', host: 'h', port: 1 });
+      const refused = store.addNodeIfNoData({ nodeId: 'n-other', host: 'h', port: 2 });
+      await expect(refused).rejects.toBeInstanceOf(MigrationRunningError);
+      await expect(refused).rejects.toThrow('m-open');
+      await expect(store.removeNodeIfNoData('n1')).rejects.toBeInstanceOf(MigrationRunningError);
+      await expect(store.getStorageNode('n-other')).rejects.toBeInstanceOf(NodeNotFoundError);
+    });
+
+    it('refuses a duplicate or unknown node id', async () => {
+      const { store } = target();
+      await activeNodes(1);
+      await expect(
+        store.addNodeIfNoData({ nodeId: 'n1', host: 'h', port: 1 }),
+      ).rejects.toBeInstanceOf(NodeExistsError);
+      await expect(store.removeNodeIfNoData('n-missing')).rejects.toBeInstanceOf(NodeNotFoundError);
+    });
+  });
+
   describe('admission', () => {
     it('admits a node addition: node joining, migration in progress, one ring bump', async () => {
       const { store } = target();

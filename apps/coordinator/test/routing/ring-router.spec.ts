@@ -56,3 +56,50 @@ describe('RingRouter placement', () => {
     expect(standIns).toHaveLength(2);
   });
 });
+
+describe('RingRouter.catchUp', () => {
+  const logger = createLogger({ name: 't', level: 'silent' });
+
+  /** A store whose ring version is whatever `versions` yields next, one per read. */
+  function versionsThenFail(versions: number[]) {
+    let reads = 0;
+    const store = {
+      getRing: async () => {
+        const ringVersion = versions[reads++];
+        if (ringVersion === undefined) throw new Error('metadata store down');
+        return { ringVersion, nodes: [storageNode(0)] };
+      },
+      onRingChange: async () => async () => undefined,
+    } as unknown as MetadataStore;
+    return { store, reads: () => reads };
+  }
+
+  it('reloads until the view is at the version asked for', async () => {
+    const { store, reads } = versionsThenFail([1, 2, 3]);
+    const router = new RingRouter(store, logger);
+    await router.start();
+    await router.catchUp(3);
+    expect(router.ringVersion).toBe(3);
+    expect(reads()).toBe(3);
+    await router.stop();
+  });
+
+  it('does not reload when the view is already new enough', async () => {
+    const { store, reads } = versionsThenFail([5]);
+    const router = new RingRouter(store, logger);
+    await router.start();
+    await router.catchUp(4);
+    expect(reads()).toBe(1);
+    await router.stop();
+  });
+
+  it('fails UNAVAILABLE-style, naming both versions, when reloads cannot catch up', async () => {
+    const { store } = versionsThenFail([1]);
+    const router = new RingRouter(store, logger);
+    await router.start();
+    await expect(router.catchUp(9)).rejects.toThrow(
+      "this coordinator's ring is at version 1 but the metadata store is at 9",
+    );
+    await router.stop();
+  });
+});

@@ -25,6 +25,39 @@ const tenant = (tenantId: string, replicationFactor = 3): Tenant => ({
 });
 
 describe('tenant cache', () => {
+  it('catches the ring up to the version read after a missed tenant, before answering it', async () => {
+    const { store } = fakeStore([tenant('a')]);
+    let storeVersion = 7;
+    store.getRingVersion = async () => storeVersion;
+    const caughtUp: number[] = [];
+    const cache = new TenantCache(store, {
+      ringAtLeast: async (ringVersion) => {
+        caughtUp.push(ringVersion);
+      },
+    });
+    await cache.get('a');
+    expect(caughtUp).toEqual([7]);
+    storeVersion = 8;
+    await cache.get('a');
+    // A hit: the tenant was read, and the ring caught up, when it was first missed.
+    expect(caughtUp).toEqual([7]);
+  });
+
+  it('fails the read when the ring cannot catch up, and caches nothing', async () => {
+    const { store, reads } = fakeStore([tenant('a')]);
+    store.getRingVersion = async () => 3;
+    let fail = true;
+    const cache = new TenantCache(store, {
+      ringAtLeast: async () => {
+        if (fail) throw new Error('ring behind');
+      },
+    });
+    await expect(cache.get('a')).rejects.toThrow('ring behind');
+    fail = false;
+    await cache.get('a');
+    expect(reads).toEqual(['a', 'a']);
+  });
+
   it('reads the store once per tenant, counting a miss then hits', async () => {
     const { store, reads } = fakeStore([tenant('a')]);
     const counts = { hits: 0, misses: 0 };
