@@ -293,7 +293,8 @@ describe('MigrationDriver', () => {
     const deadline = Date.now() + FINISH_WAIT_MS;
     while (Math.max(0, ...scansPerRange()) <= 2 * COPY_ATTEMPTS_MAX) {
       const { phase } = await store.getMigration(migrationId);
-      if (phase !== 'data_copy' || Date.now() > deadline) {
+      const copying = phase === 'dual_write' || phase === 'data_copy';
+      if (!copying || Date.now() > deadline) {
         throw new Error(`the driver stopped trying n4 (phase ${phase})`);
       }
       await sleep(STEP_RETRY_MS);
