@@ -5,6 +5,9 @@ import { SingleBar } from 'cli-progress';
 import type { Migration } from '@pairdb/client';
 import { describeMigration, isFinished } from './migration-text';
 
+/** The bar's phase column fits the longest phase, rolling_back, so the bar does not shift. */
+const PHASE_WIDTH = 'rolling_back'.length;
+
 export interface WatchOutput {
   write(text: string): unknown;
   readonly isTTY?: boolean;
@@ -72,7 +75,7 @@ class BarView implements View {
   show(m: Migration): void {
     // Until the copy has counted its keys the total is unknown; a total of 1 keeps the bar at 0.
     const total = Math.max(m.totalKeys, 1);
-    const payload = { phase: m.phase.padEnd(9), status: m.status };
+    const payload = { phase: m.phase.padEnd(PHASE_WIDTH), status: m.status };
     if (!this.started) this.bar.start(total, m.keysMigrated, payload);
     else this.bar.setTotal(total);
     this.started = true;

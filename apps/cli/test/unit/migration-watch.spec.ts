@@ -74,6 +74,32 @@ describe('watchMigration', () => {
     expect(lines[0]).toContain(': node-3 unreachable');
   });
 
+  it('follows a rollback through rolling_back, its reason shown while it is undone', async () => {
+    const lines: string[] = [];
+    const reason = 'range (1, 2] of tenant t: copy to node-3 failed 5 times; last: disk full';
+    const final = await watchMigration({
+      fetch: scripted([
+        migration({ keysMigrated: 10 }),
+        migration({ phase: 'rolling_back', keysMigrated: 10, errorMessage: reason }),
+        migration({
+          status: 'rolled_back',
+          phase: 'rolling_back',
+          keysMigrated: 10,
+          errorMessage: reason,
+        }),
+      ]).fetch,
+      output: { write: (text: string) => lines.push(text) },
+      intervalMs: 1,
+      sleep: noWait,
+    });
+    expect(final.status).toBe('rolled_back');
+    expect(lines).toEqual([
+      'm1 node_addition node-3: in_progress, phase data_copy, 10/100 keys (0.0%)\n',
+      `m1 node_addition node-3: in_progress, phase rolling_back, 10/100 keys (0.0%): ${reason}\n`,
+      `m1 node_addition node-3: rolled_back, phase rolling_back, 10/100 keys (0.0%): ${reason}\n`,
+    ]);
+  });
+
   it('ends early on abort with the last state seen', async () => {
     const controller = new AbortController();
     const script = scripted([migration({ keysMigrated: 5 })]);
@@ -109,7 +135,8 @@ describe('watchMigration', () => {
       intervalMs: 1,
       sleep: noWait,
     });
-    expect(screen).toContain('data_copy |===============---------------| 50% | 50/100 keys');
-    expect(screen).toContain('cleanup   |==============================| 100% | 100/100 keys');
+    // One column as wide as the longest phase (rolling_back), so the bar stays put.
+    expect(screen).toContain('data_copy    |===============---------------| 50% | 50/100 keys');
+    expect(screen).toContain('cleanup      |==============================| 100% | 100/100 keys');
   });
 });

@@ -69,6 +69,22 @@ describe('renderStatus', () => {
     );
   });
 
+  it('shows a migration rolling back as still running, with the reason it is undone', () => {
+    const status: ClusterStatus = {
+      replicationFactor: 3,
+      ringSize: 3,
+      nodes: [row('node-1', 'active'), row('node-4', 'joining', { keys: 0 })],
+    };
+    const reason = 'range (1, 2] of tenant t: copy to node-4 failed 5 times; last: disk full';
+    const rollingBack = { ...running, phase: 'rolling_back', errorMessage: reason };
+    const text = renderStatus('127.0.0.1:50051', status, [rollingBack]);
+    expect(text.split('\n')[0]).toContain(', 1 joining,');
+    expect(text).toContain(
+      '\nmigration mig-7 node_addition node-4: in_progress, phase rolling_back, 30/120 keys ' +
+        `(25.0%), 10/40 ranges: ${reason}\n`,
+    );
+  });
+
   it('names no states and no migration when nothing moves, and lists down nodes last', () => {
     const status: ClusterStatus = {
       replicationFactor: 1,

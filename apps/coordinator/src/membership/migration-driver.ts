@@ -12,16 +12,27 @@
 //   cutover    -> cleanup:   nothing (reads have moved to `new`).
 //   cleanup    -> completed: nodes that lost a range drop it.
 //
-// A copy that cannot be verified rolls the migration back (before cutover only: rule 8).
+// Before cutover a range that cannot be copied or verified rolls the migration back (rule 8),
+// as a step of its own so that a takeover finishes it:
+//
+//   data_copy    -> rolling_back: reads and writes leave `new` (RingView).
+//   rolling_back -> rolled_back:  every destination drops the ranges it received.
 import type { Logger } from '@pairdb/service-runtime';
 import { descends, readContext, type VersionSet } from '@pairdb/vectorclock';
 import type { DriverFence, StorageAdminClient } from '../grpc/storage-admin-client';
 import type { CopyCheckpoint, MetadataStore, Migration, MigrationPhase } from '../metadata';
-import { ReplicaFailure } from '../replicas/replica-failure';
+import { isUnreachableFailure, type ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { RingView } from '../routing/ring-view';
-import { copyKey, planMigration, type CopyTask, type MigrationPlan } from './migration-plan';
+import {
+  copyKey,
+  planMigration,
+  type CopyTask,
+  type DropTask,
+  type MigrationPlan,
+} from './migration-plan';
 import type { MigrationMetrics } from './migration-metrics';
+import { RangeAttempts } from './range-attempts';
 
 /** How often an idle driver looks for a migration to drive or take over. */
 export const DRIVER_POLL_MS_DEFAULT = 1_000;
@@ -51,10 +62,18 @@ export type MigrationStore = Pick<
   | 'listLiveCoordinators'
 >;
 
+/** The storage-node calls the driver makes (docs/architecture.md#membership-and-migrations). */
+export type MigrationStorage = Pick<
+  StorageAdminClient,
+  'scan' | 'digest' | 'repair' | 'raiseRingVersion' | 'dropRange'
+>;
+
 export interface MigrationDriverOptions {
   readonly instanceId: string;
   readonly pollMs?: number;
   readonly leaseMs?: number;
+  /** Pause before retrying a step that failed; default STEP_RETRY_MS. */
+  readonly stepRetryMs?: number;
 }
 
 /** This driver's epoch is no longer the migration's: another driver took over. */
@@ -67,7 +86,7 @@ export class MigrationDriver {
 
   constructor(
     private readonly store: MigrationStore,
-    private readonly storage: StorageAdminClient,
+    private readonly storage: MigrationStorage,
     private readonly metrics: MigrationMetrics,
     private readonly logger: Logger,
     private readonly options: MigrationDriverOptions,
@@ -115,7 +134,12 @@ export class MigrationDriver {
     }, leaseMs / 3);
     renewal.unref();
     try {
-      const parts = { store: this.store, storage: this.storage, metrics: this.metrics };
+      const parts = {
+        store: this.store,
+        storage: this.storage,
+        metrics: this.metrics,
+        stepRetryMs: this.options.stepRetryMs ?? STEP_RETRY_MS,
+      };
       await new MigrationRun(parts, migration, epoch, log, () => deposed || this.stopped).run();
     } catch (error) {
       if (!(error instanceof DriverDeposedError)) throw error;
@@ -128,8 +152,9 @@ export class MigrationDriver {
 /** One driver's run of one migration from its current phase to completion or rollback. */
 class MigrationRun {
   private readonly store: MigrationStore;
-  private readonly storage: StorageAdminClient;
+  private readonly storage: MigrationStorage;
   private readonly metrics: MigrationMetrics;
+  private readonly stepRetryMs: number;
   /** Ranges a forced removal could not rebuild (no surviving replica), for the status. */
   private readonly lost: string[] = [];
   private progress = {
@@ -141,13 +166,23 @@ class MigrationRun {
   };
 
   constructor(
-    parts: { store: MigrationStore; storage: StorageAdminClient; metrics: MigrationMetrics },
+    parts: {
+      store: MigrationStore;
+      storage: MigrationStorage;
+      metrics: MigrationMetrics;
+      stepRetryMs: number;
+    },
     private migration: Migration,
     private readonly epoch: number,
     private readonly log: Logger,
     private readonly halted: () => boolean,
   ) {
-    ({ store: this.store, storage: this.storage, metrics: this.metrics } = parts);
+    ({
+      store: this.store,
+      storage: this.storage,
+      metrics: this.metrics,
+      stepRetryMs: this.stepRetryMs,
+    } = parts);
     this.progress.keysMigrated = migration.keysMigrated;
     this.progress.bytesMigrated = migration.bytesMigrated;
   }
@@ -165,12 +200,15 @@ class MigrationRun {
           break;
         case 'data_copy': {
           const failure = await this.copyAndVerify(view);
-          if (failure) await this.rollBack(view, failure);
-          else
+          if (failure) {
+            this.log.error({ reason: failure }, 'migration cannot finish; rolling back');
+            await this.advance(phase, { phase: 'rolling_back', errorMessage: failure });
+          } else {
             await this.advance(phase, {
               phase: 'cutover',
               ...(this.lost.length > 0 && { lostRanges: this.lost.join('; ') }),
             });
+          }
           break;
         }
         case 'cutover':
@@ -179,6 +217,10 @@ class MigrationRun {
         case 'cleanup':
           await this.cleanUp(view);
           await this.advance(phase, { status: 'completed' });
+          break;
+        case 'rolling_back':
+          await this.rollBack(view);
+          await this.advance(phase, { status: 'rolled_back' });
           break;
       }
     }
@@ -231,12 +273,12 @@ class MigrationRun {
           await this.storage.raiseRingVersion(node, this.fence());
           break;
         } catch (error) {
-          if (node.nodeId === leaving && isUnreachable(error)) break;
+          if (node.nodeId === leaving && isUnreachableFailure(error)) break;
           this.log.warn(
             { node: node.nodeId, err: (error as Error).message },
             'fence raise failed; retrying',
           );
-          await sleep(STEP_RETRY_MS);
+          await sleep(this.stepRetryMs);
         }
       }
     }
@@ -276,9 +318,8 @@ class MigrationRun {
     this.progress.totalKeys = await this.countKeys(plan);
     this.metrics.rangesTotal.set(plan.copies.length);
     for (const task of plan.copies) {
-      await this.copyTask(task, checkpoints);
-      const differs = await this.verifyRetrying(task);
-      if (differs) return differs;
+      const failed = (await this.copyTask(task, checkpoints)) ?? (await this.verifyRetrying(task));
+      if (failed) return failed;
       this.progress.rangesDone++;
       this.metrics.rangesDone.set(this.progress.rangesDone);
       await this.saveProgress();
@@ -300,8 +341,15 @@ class MigrationRun {
     return Math.max(total, this.progress.keysMigrated);
   }
 
-  /** Copies the task from each source, resuming after its checkpoint; waits out a node down. */
-  private async copyTask(task: CopyTask, checkpoints: Map<string, CopyCheckpoint>): Promise<void> {
+  /**
+   * Copies the task from each source, resuming after its checkpoint; waits out a node down.
+   * Answers why the migration must roll back, if a node keeps refusing the copy (RangeAttempts).
+   */
+  private async copyTask(
+    task: CopyTask,
+    checkpoints: Map<string, CopyCheckpoint>,
+  ): Promise<string | undefined> {
+    const attempts = new RangeAttempts(task, 'copy', this.stepRetryMs);
     let sources = task.sources;
     for (let index = 0; index < sources.length;) {
       this.checkHalted();
@@ -312,13 +360,16 @@ class MigrationRun {
         continue;
       }
       try {
-        const done = await this.copyFrom(task, source, checkpoint);
-        checkpoints.set(copyKey(task, source), done);
+        await this.copyFrom(task, source, checkpoints);
+        attempts.progressed();
         index++;
       } catch (error) {
         if (error instanceof DriverDeposedError) throw error;
+        const copiedNow = checkpoints.get(copyKey(task, source))?.keysCopied ?? 0;
+        if (copiedNow > (checkpoint?.keysCopied ?? 0)) attempts.progressed();
         const sourceDown =
-          isUnreachable(error) && (error as ReplicaFailure).nodeId !== task.destination.nodeId;
+          isUnreachableFailure(error) &&
+          (error as ReplicaFailure).nodeId !== task.destination.nodeId;
         if (sourceDown && sources === task.sources && task.fallbackSources.length > 0) {
           this.log.warn(
             { source: source.nodeId },
@@ -338,28 +389,34 @@ class MigrationRun {
             { tenantId: task.tenantId, source: source.nodeId },
             'range lost: no surviving replica',
           );
-          return;
+          return undefined;
         }
+        const next = attempts.failed(error);
+        if ('rollBackFor' in next) return next.rollBackFor;
         this.log.warn(
           {
             tenantId: task.tenantId,
             source: source.nodeId,
             destination: task.destination.nodeId,
+            refusals: attempts.count,
             err: (error as Error).message,
           },
           'range copy failed; retrying from its checkpoint',
         );
-        await sleep(STEP_RETRY_MS);
+        await sleep(next.retryInMs);
       }
     }
+    return undefined;
   }
 
+  /** Copies from `source` after its checkpoint, keeping `checkpoints` at the last one written. */
   private async copyFrom(
     task: CopyTask,
     source: ReplicaNode,
-    checkpoint: CopyCheckpoint | undefined,
-  ): Promise<CopyCheckpoint> {
-    let current: CopyCheckpoint = checkpoint ?? {
+    checkpoints: Map<string, CopyCheckpoint>,
+  ): Promise<void> {
+    const key = copyKey(task, source);
+    let current: CopyCheckpoint = checkpoints.get(key) ?? {
       migrationId: this.migration.migrationId,
       tenantId: task.tenantId,
       rangeStart: task.range.start,
@@ -402,6 +459,7 @@ class MigrationRun {
         bytesCopied: current.bytesCopied + bytes,
       };
       await this.store.upsertCopyCheckpoint(this.epoch, current);
+      checkpoints.set(key, current);
       this.metrics.checkpointLagKeys.set(0);
       this.progress.keysMigrated += page.length;
       this.progress.bytesMigrated += bytes;
@@ -411,25 +469,32 @@ class MigrationRun {
     }
     current = { ...current, completed: true };
     await this.store.upsertCopyCheckpoint(this.epoch, current);
-    return current;
+    checkpoints.set(key, current);
   }
 
-  /** Verifies the task, waiting out a node that does not answer (a destination restarting). */
+  /**
+   * Verifies the task, waiting out a node that does not answer (a destination restarting);
+   * a node that keeps refusing rolls the migration back like a range still behind.
+   */
   private async verifyRetrying(task: CopyTask): Promise<string | undefined> {
+    const attempts = new RangeAttempts(task, 'verification', this.stepRetryMs);
     for (;;) {
       try {
         return await this.verify(task);
       } catch (error) {
         if (error instanceof DriverDeposedError) throw error;
+        const next = attempts.failed(error);
+        if ('rollBackFor' in next) return next.rollBackFor;
         this.log.warn(
           {
             tenantId: task.tenantId,
             destination: task.destination.nodeId,
+            refusals: attempts.count,
             err: (error as Error).message,
           },
           'range verification failed; retrying',
         );
-        await sleep(STEP_RETRY_MS);
+        await sleep(next.retryInMs);
       }
     }
   }
@@ -503,7 +568,29 @@ class MigrationRun {
   /** Rule 7: after the cleanup barrier, nodes that lost a range (and stay) drop it. */
   private async cleanUp(view: RingView): Promise<void> {
     const plan = planMigration(view, await this.store.listTenants());
-    for (const drop of plan.drops) {
+    await this.dropAll(plan.drops, 'cleanup');
+  }
+
+  /**
+   * Rule 8: the rolling_back barrier passed, so no coordinator writes to `new` any more and
+   * every member refuses older ring versions; each destination drops the ranges it was to gain,
+   * which no live ring version assigns to it. Before cutover reads never used them, and every
+   * acknowledged write also reached W replicas of `old`, so nothing acknowledged goes with them.
+   */
+  private async rollBack(view: RingView): Promise<void> {
+    const plan = planMigration(view, await this.store.listTenants());
+    const drops = plan.copies.map((task): DropTask => ({
+      tenantId: task.tenantId,
+      range: task.range,
+      node: task.destination,
+    }));
+    await this.dropAll(drops, 'rollback');
+  }
+
+  /** Drops each range in full (DropRange until done), retrying failures until they pass. */
+  private async dropAll(drops: readonly DropTask[], step: 'cleanup' | 'rollback'): Promise<void> {
+    let keysDropped = 0;
+    for (const drop of drops) {
       let afterKey: Buffer | null = null;
       for (;;) {
         this.checkHalted();
@@ -515,38 +602,19 @@ class MigrationRun {
             afterKey,
             this.fence(),
           );
+          keysDropped += result.keysDropped;
           if (result.done) break;
           afterKey = result.lastKey;
         } catch (error) {
           this.log.warn(
-            { node: drop.node.nodeId, err: (error as Error).message },
-            'cleanup failed; retrying',
+            { node: drop.node.nodeId, tenantId: drop.tenantId, err: (error as Error).message },
+            `${step} drop failed; retrying`,
           );
-          await sleep(STEP_RETRY_MS);
+          await sleep(this.stepRetryMs);
         }
       }
     }
-  }
-
-  /**
-   * Rule 8: before cutover a migration rolls back: `new` leaves the writes (a new ring version),
-   * and once every coordinator took that version, destinations drop what they received.
-   */
-  private async rollBack(view: RingView, reason: string): Promise<void> {
-    const plan = planMigration(view, await this.store.listTenants());
-    this.log.error({ reason }, 'migration cannot be verified; rolling back');
-    await this.advance('data_copy', { status: 'rolled_back', errorMessage: reason });
-    await this.barrier(this.migration.ringVersion);
-    for (const task of plan.copies) {
-      await this.storage
-        .dropRange(task.destination, task.tenantId, task.range, null, this.fence())
-        .catch((error: Error) =>
-          this.log.warn(
-            { node: task.destination.nodeId, err: error.message },
-            'rollback drop failed',
-          ),
-        );
-    }
+    this.log.info({ ranges: drops.length, keysDropped }, `${step} drops done`);
   }
 
   private async saveProgress(): Promise<void> {
@@ -570,12 +638,6 @@ function sameDigest(left: readonly Buffer[], right: readonly Buffer[]): boolean 
   return left.length === right.length && left.every((bucket, i) => bucket.equals(right[i]!));
 }
 
-function isUnreachable(error: unknown): boolean {
-  return (
-    error instanceof ReplicaFailure && (error.kind === 'unreachable' || error.kind === 'timed-out')
-  );
-}
-
 function phaseNumber(view: RingView): number {
   const phases: readonly (MigrationPhase | undefined)[] = [
     undefined,
@@ -583,6 +645,7 @@ function phaseNumber(view: RingView): number {
     'data_copy',
     'cutover',
     'cleanup',
+    'rolling_back',
   ];
   return Math.max(0, phases.indexOf(view.change?.phase));
 }

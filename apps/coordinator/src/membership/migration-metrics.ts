@@ -38,7 +38,7 @@ export class MigrationMetrics {
     });
     this.phase = new Gauge({
       name: 'coordinator_migration_phase',
-      help: 'Phase of the migration being driven: 0 none, 1 dual_write, 2 data_copy, 3 cutover, 4 cleanup',
+      help: 'Phase of the migration being driven: 0 none, 1 dual_write, 2 data_copy, 3 cutover, 4 cleanup, 5 rolling_back',
       labelNames: ['migration_id'],
       registers,
     });

@@ -68,13 +68,17 @@ export const MIGRATION_OUTCOMES: readonly MigrationOutcome[] = [
   'rolled_back',
 ];
 
-/** In order (docs/architecture.md#membership-metadata). */
-export type MigrationPhase = 'dual_write' | 'data_copy' | 'cutover' | 'cleanup';
+/**
+ * The forward phases in order, then rolling_back, which a migration enters instead of cutover
+ * and leaves only as rolled_back (docs/architecture.md#membership-metadata).
+ */
+export type MigrationPhase = 'dual_write' | 'data_copy' | 'cutover' | 'cleanup' | 'rolling_back';
 export const MIGRATION_PHASES: readonly MigrationPhase[] = [
   'dual_write',
   'data_copy',
   'cutover',
   'cleanup',
+  'rolling_back',
 ];
 /** Phases after which a migration only rolls forward: reads may already use the new owners. */
 export const ROLL_FORWARD_PHASES: readonly MigrationPhase[] = ['cutover', 'cleanup'];
@@ -316,7 +320,8 @@ export interface MetadataStore {
   renewMigrationDriver(migrationId: string, epoch: number, leaseMs: number): Promise<void>;
   /** Conditional on (migration, epoch, expectedPhase, in_progress); always bumps the ring
    * version. A final status applies its effect on the node or tenant in the same transaction
-   * (docs/architecture.md#membership-metadata). Rolling back after cutover is refused
+   * (docs/architecture.md#membership-metadata). Entering rolling_back after cutover, leaving it
+   * other than as rolled_back, or ending rolled_back from any other phase is refused
    * (InvalidMetadataError). */
   advanceMigration(
     migrationId: string,

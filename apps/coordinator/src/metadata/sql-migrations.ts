@@ -474,13 +474,47 @@ function checkStep(migrationId: string, expectedPhase: MigrationPhase, step: Mig
   if (step.lostRanges !== undefined && typeof step.lostRanges !== 'string') {
     throw new InvalidMetadataError('lost_ranges', step.lostRanges, 'must be a string');
   }
-  if (step.status === 'rolled_back' && ROLL_FORWARD_PHASES.includes(expectedPhase)) {
+  checkRollbackStep(migrationId, expectedPhase, step);
+}
+
+/**
+ * A rollback is two steps (docs/architecture.md#membership-and-migrations): into rolling_back
+ * before cutover, then, once the destinations dropped what they received, rolled_back.
+ */
+function checkRollbackStep(
+  migrationId: string,
+  expectedPhase: MigrationPhase,
+  step: MigrationStep,
+): void {
+  const refuse = (field: string, value: unknown, reason: string): never => {
     throw new InvalidMetadataError(
+      field,
+      value,
+      `migration ${JSON.stringify(migrationId)} ${reason}`,
+    );
+  };
+  const pastCutover = ROLL_FORWARD_PHASES.includes(expectedPhase);
+  const onlyForward = `is past cutover (phase ${expectedPhase}) and only rolls forward`;
+  if (expectedPhase === 'rolling_back') {
+    const next = 'is rolling back: its only next step is status rolled_back';
+    if (step.status !== 'rolled_back') refuse('status', step.status ?? null, next);
+    if (step.phase !== undefined) refuse('phase', step.phase, next);
+    return;
+  }
+  if (step.status === 'rolled_back') {
+    refuse(
       'status',
       step.status,
-      `migration ${JSON.stringify(migrationId)} is past cutover (phase ${expectedPhase}) ` +
-        'and only rolls forward',
+      pastCutover
+        ? onlyForward
+        : `is in phase ${expectedPhase}: it ends rolled_back only from rolling_back`,
     );
+  }
+  if (step.phase === 'rolling_back') {
+    if (pastCutover) refuse('phase', step.phase, onlyForward);
+    if (step.status !== undefined) {
+      refuse('status', step.status, 'enters rolling_back in_progress: its drops come first');
+    }
   }
 }
 

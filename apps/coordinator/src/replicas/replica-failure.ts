@@ -46,6 +46,13 @@ export function anyFenced(failures: readonly ReplicaFailure[]): boolean {
   return failures.some((failure) => failure.kind === 'fenced');
 }
 
+/** Whether `error` says the node did not answer (as opposed to answering with a refusal). */
+export function isUnreachableFailure(error: unknown): boolean {
+  return (
+    error instanceof ReplicaFailure && (error.kind === 'unreachable' || error.kind === 'timed-out')
+  );
+}
+
 /** The failure as classified, or an unexpected error (a bug) as a `failed` one. */
 export function replicaFailureOf(nodeId: string, error: unknown): ReplicaFailure {
   if (error instanceof ReplicaFailure) return error;

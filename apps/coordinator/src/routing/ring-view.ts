@@ -9,7 +9,11 @@
 //   data_copy           old          old and new
 //   cutover             new          old and new
 //   cleanup             new          new
+//   rolling_back        old          old
 //
+// rolling_back undoes a migration before cutover: once every coordinator has taken it, nothing
+// writes to `new` any more, so the driver can drop what the destinations received. Its nodes
+// stay members (members()) until then, so the driver still raises their fences and drops there.
 // A node in both sets counts for both; a hint counts for neither. A tenant's replication factor
 // during its own factor change comes from the migration, never from a cached tenant row.
 import { HashRing, keyToken, type RingNode } from '@pairdb/hashring';
@@ -122,10 +126,10 @@ export class RingView implements PlacementSource {
     const token = keyToken(tenantId, key);
     const rings = this.ringsFor(tenantId, replicationFactor);
     const old = replicaSet(rings.old, token, rings.oldFactor);
-    const moving = this.change !== null;
+    const phase = this.change?.phase;
+    const moving = this.change !== null && phase !== 'rolling_back';
     const next = moving ? replicaSet(rings.new, token, rings.newFactor) : old;
     const same = !moving || sameReplicaSet(old, next);
-    const phase = this.change?.phase;
     const readsNew = phase === 'cutover' || phase === 'cleanup';
     const writes = same ? [old] : phase === 'cleanup' ? [next] : [old, next];
     return {

@@ -32,6 +32,8 @@ export async function failure(promise: Promise<unknown>): Promise<ServiceError> 
 export class StorageProcess {
   child: ChildProcess | undefined;
   exited: Promise<unknown> = Promise.resolve();
+  /** More PAIRDB_* settings for the next start (a disk guard, say); a restart may change them. */
+  settings: Record<string, string> = {};
 
   constructor(
     readonly nodeId: string,
@@ -67,6 +69,7 @@ export class StorageProcess {
         PAIRDB_LOGGING_FORMAT: 'json',
         PAIRDB_STORAGE_DISK_FREE_BYTES_MIN: '0',
         PAIRDB_HINTS_DELIVERY_INTERVAL: '200ms',
+        ...this.settings,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -151,9 +151,13 @@ export class FaultCluster {
     return found;
   }
 
-  /** Starts a storage node process (not yet a member: the test adds it). */
-  async startStorageNode(nodeId: string): Promise<StorageProcess> {
+  /** Starts a storage node process (not yet a member: the test adds it), with `settings`. */
+  async startStorageNode(
+    nodeId: string,
+    settings: Record<string, string> = {},
+  ): Promise<StorageProcess> {
     const node = new StorageProcess(nodeId, await freePort(), path.join(this.root, nodeId));
+    node.settings = settings;
     await node.start();
     this.nodes.push(node);
     return node;

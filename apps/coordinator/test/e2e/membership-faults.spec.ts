@@ -1,9 +1,12 @@
 // Membership under faults, every server a separate process on one PostgreSQL database: the
 // driving coordinator SIGKILLed during data_copy and started again, a driver frozen (SIGSTOP)
-// past its lease while another takes over, a destination node killed during the copy, a copy
-// that cannot be verified (rolled back), and a storage node restarted between two steps. The migrations run one after another on one cluster
-// while a writer and a reader run at QUORUM through both coordinators; each must complete
-// correctly: nothing acknowledged lost, every key on exactly its new preference list.
+// past its lease while another takes over, a destination node killed during the copy, a
+// destination whose disk guard refuses every write (the addition rolls back), a driver frozen
+// while it rolls back, and a storage node restarted between two steps. The migrations run one
+// after another on one cluster while a writer and a reader run at QUORUM through both
+// coordinators; each must end as expected: nothing acknowledged lost, every key on exactly its
+// preference list in the ring the migration left (the new one, or the old one after a rollback).
+import { statfsSync } from 'node:fs';
 import { Metadata, status } from '@grpc/grpc-js';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { coordinatorV1, storageV1 } from '@pairdb/proto';
@@ -23,7 +26,7 @@ import {
   storedKeys,
   waitForMigration,
 } from './membership-load';
-import { waitFor } from './service-process';
+import type { LogLine } from './service-process';
 import {
   describeWithService,
   planService,
@@ -39,8 +42,10 @@ const REPLICATION_FACTOR = 3;
 const MIGRATION_TIMEOUT_MS = 180_000;
 /** Keys copied before the fault is injected: far enough into the copy to have checkpoints. */
 const KEYS_BEFORE_FAULT = 500;
-/** How often the divergent writer changes its replicas: faster than a verification round. */
-const DIVERGENT_WRITE_INTERVAL_MS = 5;
+/** How far a full disk's free-space floor is above the free space: no run frees a tebibyte. */
+const FLOOR_ABOVE_FREE_BYTES = 2 ** 40;
+/** Keys written straight into a node before it joins, in ranges it would gain. */
+const SEEDED_KEYS = 20;
 jest.setTimeout(10 * 60_000);
 
 const plan = planService(POSTGRES_SERVICE);
@@ -78,11 +83,15 @@ describeWithService('membership under faults', plan, () => {
     await postgres?.stop();
   });
 
-  /** Runs `fault` during a migration under load; checks nothing was lost and the placement. */
+  /**
+   * Runs `fault` during a migration under load; checks it ended `outcome`, nothing was lost, and
+   * every key is placed exactly on `nextMembers`' ring.
+   */
   async function underLoad(
     admit: () => Promise<string>,
     nextMembers: string[],
     fault: (migrationId: string, sampler: MigrationSampler) => Promise<void>,
+    outcome: 'completed' | 'rolled_back' = 'completed',
   ) {
     for (const load of loads) load.start();
     let sampler: MigrationSampler | undefined;
@@ -100,7 +109,7 @@ describeWithService('membership under faults', plan, () => {
       for (const load of loads) await load.stop();
     }
     const samples = sampler.samples;
-    expect(migration.status).toBe('completed');
+    expect(migration.status).toBe(outcome);
     members = nextMembers;
     for (const load of loads) {
       expect(load.problems.slice(0, 10)).toEqual([]);
@@ -273,53 +282,127 @@ describeWithService('membership under faults', plan, () => {
     );
   });
 
-  // Skipped: the divergent writer races the verification rounds, so on a fast enough round the
-  // destination catches up and the migration completes instead (seen once in a fresh-clone CI
-  // run). A rollback needs a deterministic trigger before this can run again.
-  it.skip('rolls back an addition whose destination cannot be verified, losing nothing', async () => {
-    const added = await cluster.startStorageNode('node-5');
-    const after = [...members, 'node-5'];
-    const rogueKey = keyMovingTo('node-5', members, after);
-    const owners = ringOf(members).preferenceList(keyToken(TENANT, rogueKey), REPLICATION_FACTOR);
-    for (const load of loads) load.start();
-    // A replica that keeps changing behind the coordinators' back: each verification round finds
-    // the source ahead of the destination again, until the driver gives up and rolls back.
-    const divergence = new DivergentWriter(cluster.addresses(owners), rogueKey);
-    let migration: coordinatorV1.Migration;
-    try {
-      const { migrationId } = await cluster.client.addNode({
-        nodeId: 'node-5',
-        host: added.host,
-        port: added.port,
-      });
-      migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
-    } finally {
-      await divergence.stop();
-      for (const load of loads) await load.stop();
-    }
-    expect(divergence.writes).toBeGreaterThan(0);
-    expect(migration.status).toBe('rolled_back');
-    expect(migration.errorMessage).toContain('still behind');
+  it('rolls back an addition whose destination refuses every write, losing nothing', async () => {
+    const added = await cluster.startStorageNode('node-5', fullDisk());
+    const { migration, samples } = await underLoad(
+      async () =>
+        (await cluster.client.addNode({ nodeId: 'node-5', host: added.host, port: added.port }))
+          .migrationId,
+      members,
+      async () => undefined,
+      'rolled_back',
+    );
+    // A step of its own, still in progress, before the final status.
+    expect(samples.some((s) => s.phase === 'rolling_back' && s.status === 'in_progress')).toBe(
+      true,
+    );
+    expect(migration.phase).toBe('rolling_back');
+    expect(migration.errorMessage).toMatch(
+      new RegExp(
+        `^range \\(\\d+, \\d+\\] of tenant ${TENANT}: copy to node-5 failed \\d+ times in a ` +
+          'row; last error: node-5: free disk space \\d+ bytes is below the minimum',
+      ),
+    );
     const { nodes } = await cluster.client.listNodes();
     expect(nodes.find((n) => n.nodeId === 'node-5')?.status).toBe('inactive');
-    // The destination drops what it received, once every coordinator writes to `old` alone.
-    await waitFor(
-      'node-5 holds nothing of the tenant',
-      async () =>
-        (await storedKeys(cluster.addresses(['node-5']), TENANT)).get('node-5')!.size === 0,
-      60_000,
-    );
-    for (const load of loads) {
-      expect(load.problems.slice(0, 10)).toEqual([]);
-      await expectAllReadable(load);
-      await expectPlacedExactly(
-        cluster.addresses(members),
-        TENANT,
-        REPLICATION_FACTOR,
-        load.acknowledged.keys(),
-      );
-    }
+    expect((await storedKeys(cluster.addresses(['node-5']), TENANT)).get('node-5')!.size).toBe(0);
   });
+
+  it('finishes the drops of a driver frozen while rolling back; the frozen one is refused', async () => {
+    // Keys node-6 would gain, written into it before it joins: what its rollback must drop.
+    const seeded = keysMovingTo('node-6', members, [...members, 'node-6'], SEEDED_KEYS);
+    const added = await cluster.startStorageNode('node-6');
+    const direct = new StorageClient(added.address);
+    try {
+      for (const [i, key] of seeded.entries()) {
+        await direct.write({
+          tenantId: TENANT,
+          key,
+          value: Buffer.from('seeded'),
+          dot: { actor: 'seeder', counter: BigInt(i + 1) },
+          conflictPolicy: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
+        });
+      }
+    } finally {
+      direct.close();
+    }
+    // Then its disk fills: the copy is refused (a rollback), and so are the drops' deletes, so
+    // the rollback cannot end while the test freezes its driver.
+    await added.kill('SIGTERM');
+    added.settings = fullDisk();
+    await added.start();
+    let frozen: CoordinatorProcess | undefined;
+    let resumedFrom = 0;
+    const { migration } = await underLoad(
+      async () =>
+        (await cluster.client.addNode({ nodeId: 'node-6', host: added.host, port: added.port }))
+          .migrationId,
+      members,
+      async (migrationId, sampler) => {
+        const driver = await cluster.driverOf(migrationId, 30_000);
+        frozen = driver.coordinator;
+        await sampler.until('rolling back', (s) => s.phase === 'rolling_back', 60_000);
+        const dropRefused = (epoch: number) => (l: LogLine) =>
+          l.msg === 'rollback drop failed; retrying' &&
+          l['node'] === 'node-6' &&
+          Number(l['epoch']) === epoch;
+        await frozen.current.waitForLog(dropRefused(driver.epoch), 30_000);
+        frozen.signal('SIGSTOP');
+        const next = await cluster.driverOf(migrationId, 60_000, driver.epoch);
+        expect(next.coordinator).not.toBe(frozen);
+        // The new driver went on with the drops from the rolling_back phase.
+        await next.coordinator.current.waitForLog(dropRefused(next.epoch), 30_000);
+        expect(sampler.latest).toMatchObject({ phase: 'rolling_back', status: 'in_progress' });
+        resumedFrom = frozen.current.logs.length;
+        frozen.signal('SIGCONT');
+        const refused = await frozen.current.waitForLog(
+          (l) =>
+            typeof l['err'] === 'string' &&
+            l['err'].includes(
+              `migration ${JSON.stringify(migrationId)}: expected epoch ${driver.epoch}`,
+            ),
+          30_000,
+          resumedFrom,
+        );
+        expect(refused['err']).toContain(`found epoch ${next.epoch}`);
+        for (const nodeId of [...members, 'node-6']) {
+          const error = await failure(
+            scan(cluster.node(nodeId).address, { migrationId, epoch: BigInt(driver.epoch) }),
+          );
+          expect(error.code).toBe(status.FAILED_PRECONDITION);
+          expect(error.details).toContain(`driver epoch ${driver.epoch} is below epoch`);
+        }
+        // Room on the disk again: node-6 restarts without its floor and the drops go through.
+        await added.kill('SIGTERM');
+        added.settings = {};
+        await added.start();
+      },
+      'rolled_back',
+    );
+    const afterResume = frozen!.current.logs.slice(resumedFrom);
+    expect(
+      afterResume.filter(
+        (l) => l.msg === 'migration step committed' || l.msg === 'migration finished',
+      ),
+    ).toEqual([]);
+    const finished = cluster.coordinators.flatMap((c) =>
+      c.logs.filter(
+        (l) => l.msg === 'migration finished' && l['migrationId'] === migration.migrationId,
+      ),
+    );
+    expect(finished.map((l) => l['status'])).toEqual(['rolled_back']);
+    const { nodes } = await cluster.client.listNodes();
+    expect(nodes.find((n) => n.nodeId === 'node-6')?.status).toBe('inactive');
+    const left = (await storedKeys(cluster.addresses(['node-6']), TENANT)).get('node-6')!;
+    expect(seeded.filter((key) => left.has(key))).toEqual([]);
+  });
+
+  /** Settings for a storage node whose disk guard refuses every write: a floor above the disk. */
+  function fullDisk(): Record<string, string> {
+    const stats = statfsSync(cluster.root);
+    const floorBytes = stats.bavail * stats.bsize + FLOOR_ABOVE_FREE_BYTES;
+    return { PAIRDB_STORAGE_DISK_FREE_BYTES_MIN: String(floorBytes) };
+  }
 
   it("keeps a storage node's minimum ring version across a restart between two steps", async () => {
     const node = cluster.node('node-0');
@@ -378,63 +461,22 @@ function ringOf(members: readonly string[]): HashRing {
   return new HashRing(members.map((nodeId) => ({ nodeId, virtualNodes: FAULT_VIRTUAL_NODES })));
 }
 
-/** A key of the tenant that `node` gains when the ring grows from `before` to `after`. */
-function keyMovingTo(node: string, before: readonly string[], after: readonly string[]): string {
+/** `count` keys of the tenant that `node` gains when the ring grows from `before` to `after`. */
+function keysMovingTo(
+  node: string,
+  before: readonly string[],
+  after: readonly string[],
+  count: number,
+): string[] {
   const [old, next] = [ringOf(before), ringOf(after)];
-  for (let i = 0; ; i++) {
-    const key = `divergent-${i}`;
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) {
+    const key = `seeded-${i}`;
     const token = keyToken(TENANT, key);
     const gains =
       next.preferenceList(token, REPLICATION_FACTOR).includes(node) &&
       !old.preferenceList(token, REPLICATION_FACTOR).includes(node);
-    if (gains) return key;
+    if (gains) keys.push(key);
   }
-}
-
-/**
- * Writes one key straight into storage nodes, bypassing the coordinators, with dots of an actor
- * no coordinator uses, until stopped: those replicas keep moving ahead of any copy of theirs.
- */
-class DivergentWriter {
-  writes = 0;
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(
-    private readonly nodes: readonly { address: string }[],
-    private readonly key: string,
-  ) {
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const clients = this.nodes.map((node) => new StorageClient(node.address));
-    try {
-      for (let counter = 1; this.running; counter++) {
-        await Promise.all(
-          clients.map((client) =>
-            client
-              .write({
-                tenantId: TENANT,
-                key: this.key,
-                value: Buffer.from(`divergent ${counter}`),
-                dot: { actor: 'divergent-writer', counter: BigInt(counter) },
-                conflictPolicy: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
-                ringVersion: INSPECTION_RING_VERSION,
-              })
-              .then(() => this.writes++)
-              .catch(() => undefined),
-          ),
-        );
-        await new Promise((resolve) => setTimeout(resolve, DIVERGENT_WRITE_INTERVAL_MS));
-      }
-    } finally {
-      for (const client of clients) client.close();
-    }
-  }
+  return keys;
 }

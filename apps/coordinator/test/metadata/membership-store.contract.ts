@@ -21,6 +21,8 @@ import {
   type Admitted,
   type CopyCheckpoint,
   type MetadataStore,
+  type MigrationPhase,
+  type MigrationStep,
 } from '../../src/metadata';
 
 export interface MembershipContractTarget {
@@ -508,7 +510,8 @@ function describeDriving(
       const { store } = target();
       const admitted = await store.admitNodeAddition('m', { nodeId: 'n', host: 'h', port: 1 });
       const epoch = await driving(admitted);
-      await store.advanceMigration('m', epoch, 'dual_write', { status: 'rolled_back' });
+      await store.advanceMigration('m', epoch, 'dual_write', { phase: 'rolling_back' });
+      await store.advanceMigration('m', epoch, 'rolling_back', { status: 'rolled_back' });
       await expect(store.claimMigrationDriver('m', 'driver-a', 1000)).rejects.toThrow(
         /in_progress.*rolled_back/,
       );
@@ -530,7 +533,12 @@ function describeDriving(
       await activeNodes(3);
       const admitted = await store.admitNodeDeletion('m', 'n3', false);
       const epoch = await driving(admitted);
-      const ended = await store.advanceMigration('m', epoch, 'dual_write', {
+      let phase: MigrationPhase = 'dual_write';
+      if (outcome === 'rolled_back') {
+        await store.advanceMigration('m', epoch, phase, { phase: 'rolling_back' });
+        phase = 'rolling_back';
+      }
+      const ended = await store.advanceMigration('m', epoch, phase, {
         status: outcome,
         errorMessage: outcome === 'failed' ? 'range 5..9 differs after 3 rounds' : undefined,
       });
@@ -592,6 +600,107 @@ function describeDriving(
       await expect(back).rejects.toBeInstanceOf(InvalidMetadataError);
       await expect(back).rejects.toThrow(/only rolls forward/);
       expect((await store.getMigration('m')).status).toBe('in_progress');
+    });
+
+    it('rolls back in two steps: rolling_back still in progress, then rolled_back', async () => {
+      const { store, peer } = target();
+      const admitted = await store.admitNodeAddition('m', { nodeId: 'n', host: 'h', port: 1 });
+      const epoch = await driving(admitted);
+      await store.advanceMigration('m', epoch, 'dual_write', { phase: 'data_copy' });
+      const reason = 'range (1, 2] of tenant t: copy to n refused 5 times; last: disk full';
+      const rolling = await store.advanceMigration('m', epoch, 'data_copy', {
+        phase: 'rolling_back',
+        errorMessage: reason,
+      });
+      expect(rolling.ringVersion).toBe(admitted.ringVersion + 2);
+      expect(rolling.migration).toMatchObject({
+        phase: 'rolling_back',
+        status: 'in_progress',
+        errorMessage: reason,
+        completedAtUnixMs: null,
+        ringVersion: rolling.ringVersion,
+      });
+      // Still the one unfinished migration: part of the ring, blocking admissions, and driven
+      // by whoever holds its lease (a takeover finishes the drops).
+      expect((await store.getRing()).migration).toMatchObject({ phase: 'rolling_back' });
+      await expect(
+        store.admitNodeAddition('m-next', { nodeId: 'n2', host: 'h', port: 2 }),
+      ).rejects.toBeInstanceOf(MigrationRunningError);
+      expect((await store.getStorageNode('n')).status).toBe('joining');
+      const next = await peer.claimMigrationDriver('m', 'driver-b', LAPSING_LEASE_MS);
+      expect(next).toBeNull();
+      await store.renewMigrationDriver('m', epoch, LAPSING_LEASE_MS);
+      const takeover = await eventually(
+        () => peer.claimMigrationDriver('m', 'driver-b', LONG_LEASE_MS),
+        'takeover in rolling_back',
+      );
+      expect(takeover).toBeGreaterThan(epoch);
+      await expect(
+        store.advanceMigration('m', epoch, 'rolling_back', { status: 'rolled_back' }),
+      ).rejects.toBeInstanceOf(StaleDriverError);
+      const ended = await peer.advanceMigration('m', takeover, 'rolling_back', {
+        status: 'rolled_back',
+      });
+      expect(ended.migration).toMatchObject({
+        phase: 'rolling_back',
+        status: 'rolled_back',
+        errorMessage: reason,
+      });
+      expect(ended.migration.completedAtUnixMs).not.toBeNull();
+      expect((await store.getStorageNode('n')).status).toBe('inactive');
+      expect(await store.getUnfinishedMigration()).toBeNull();
+    });
+
+    it.each<[string, MigrationPhase[], MigrationPhase, MigrationStep, RegExp]>([
+      [
+        'rolled_back straight from data_copy',
+        ['data_copy'],
+        'data_copy',
+        { status: 'rolled_back' },
+        /only from rolling_back/,
+      ],
+      [
+        'rolling_back after cutover',
+        ['data_copy', 'cutover'],
+        'cutover',
+        { phase: 'rolling_back' },
+        /only rolls forward/,
+      ],
+      [
+        'rolling_back with a final status',
+        [],
+        'dual_write',
+        { phase: 'rolling_back', status: 'failed' },
+        /drops come first/,
+      ],
+      [
+        'completed from rolling_back',
+        ['rolling_back'],
+        'rolling_back',
+        { status: 'completed' },
+        /only next step is status rolled_back/,
+      ],
+      [
+        'cutover from rolling_back',
+        ['rolling_back'],
+        'rolling_back',
+        { phase: 'cutover' },
+        /only next step is status rolled_back/,
+      ],
+    ])('refuses %s', async (_, path, from, step, message) => {
+      const { store } = target();
+      const admitted = await store.admitNodeAddition('m', { nodeId: 'n', host: 'h', port: 1 });
+      const epoch = await driving(admitted);
+      let phase: MigrationPhase = 'dual_write';
+      for (const next of path) {
+        await store.advanceMigration('m', epoch, phase, { phase: next });
+        phase = next;
+      }
+      const refused = store.advanceMigration('m', epoch, from, step);
+      await expect(refused).rejects.toBeInstanceOf(InvalidMetadataError);
+      await expect(refused).rejects.toThrow(message);
+      expect(await store.getMigration('m')).toMatchObject({ phase, status: 'in_progress' });
+      expect((await store.getStorageNode('n')).status).toBe('joining');
     });
 
     it('lists migrations newest first, as many as asked', async () => {

@@ -52,6 +52,7 @@ describe('SqlMetadataStore on PGlite', () => {
       expect(reopened.migrations.alreadyApplied).toEqual([
         '001_initial_schema.sql',
         '002_membership.sql',
+        '003_rolling_back.sql',
       ]);
       expect((await reopened.store.getTenant('durable')).replicationFactor).toBe(2);
       expect(await reopened.store.getRingVersion()).toBe(ringVersion);

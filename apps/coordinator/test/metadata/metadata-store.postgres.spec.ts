@@ -43,6 +43,7 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
     expect([first.migrations.applied, second.migrations.applied].flat()).toEqual([
       '001_initial_schema.sql',
       '002_membership.sql',
+      '003_rolling_back.sql',
     ]);
     target = { store: first.store, peer: second.store };
   });

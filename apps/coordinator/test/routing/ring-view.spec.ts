@@ -46,6 +46,7 @@ describe('RingView placement while a node joins', () => {
     ['data_copy', 'old', ['old', 'new']],
     ['cutover', 'new', ['old', 'new']],
     ['cleanup', 'new', ['new']],
+    ['rolling_back', 'old', ['old']],
   ])('in %s reads use %s and writes need W in %j', (phase, reads, writes) => {
     const view = new RingView(7, nodes, change({ phase }));
     expect(moving.length).toBeGreaterThan(0);
@@ -64,6 +65,17 @@ describe('RingView placement while a node joins', () => {
       // Hint stand-ins never include a node of a write set.
       const targets = placement.writes.flatMap((set) => ids(set.replicas));
       expect(ids(placement.standIns).filter((id) => targets.includes(id))).toEqual([]);
+    }
+  });
+
+  it('keeps the joining node a member while rolling back, though no key is placed on it', () => {
+    const view = new RingView(7, nodes, change({ phase: 'rolling_back' }));
+    // The driver raises the fence of every member and drops the ranges the joining node got.
+    expect(ids(view.members())).toEqual(['n1', 'n2', 'n3', 'n4']);
+    for (const key of KEYS) {
+      const placement = view.placementOf('t', key, 2);
+      const placed = [placement.reads, ...placement.writes].flatMap((set) => ids(set.replicas));
+      expect([...placed, ...ids(placement.standIns)]).not.toContain('n4');
     }
   });
 
@@ -97,6 +109,46 @@ describe('RingView placement while a node leaves or a factor changes', () => {
       }
     }
     expect(moved).toBeGreaterThan(0);
+  });
+
+  it('a removal rolling back places keys on the old ring, the draining node included', () => {
+    const nodes = [node('n1'), node('n2'), node('n3', 'draining'), node('n4')];
+    const view = new RingView(
+      4,
+      nodes,
+      change({ type: 'node_deletion', nodeId: 'n3', phase: 'rolling_back' }),
+    );
+    const before = ring(['n1', 'n2', 'n3', 'n4']);
+    let onDraining = 0;
+    for (const key of KEYS) {
+      const owners = before.preferenceList(keyToken('t', key), 2).sort();
+      const placement = view.placementOf('t', key, 2);
+      expect(ids(placement.reads.replicas)).toEqual(owners);
+      expect(placement.writes.map((set) => ids(set.replicas))).toEqual([owners]);
+      if (owners.includes('n3')) onDraining++;
+    }
+    expect(onDraining).toBeGreaterThan(0);
+  });
+
+  it('a factor change rolling back reads and writes at the old factor only', () => {
+    const nodes = [node('n1'), node('n2'), node('n3'), node('n4')];
+    const view = new RingView(
+      5,
+      nodes,
+      change({
+        type: 'replication_factor_change',
+        nodeId: '',
+        tenantId: 'grow',
+        fromReplicationFactor: 1,
+        toReplicationFactor: 3,
+        phase: 'rolling_back',
+      }),
+    );
+    const placement = view.placementOf('grow', 'k', 3);
+    expect(placement.reads.replicationFactor).toBe(1);
+    expect(placement.writes.map((set) => [set.replicationFactor, set.replicas.length])).toEqual([
+      [1, 1],
+    ]);
   });
 
   it("takes the migrating tenant's factors from the migration, other tenants keep theirs", () => {
