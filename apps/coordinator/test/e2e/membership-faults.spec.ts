@@ -22,7 +22,7 @@ import {
   expectPlacedExactly,
   Load,
   MigrationSampler,
-  INSPECTION_RING_VERSION,
+  scanAsDriver,
   storedKeys,
   waitForMigration,
 } from './membership-load';
@@ -208,7 +208,7 @@ describeWithService('membership under faults', plan, () => {
         // Every storage node refuses a request with its epoch.
         for (const nodeId of members) {
           const error = await failure(
-            scan(cluster.node(nodeId).address, {
+            scanAsDriver(cluster.node(nodeId).address, TENANT, {
               migrationId,
               epoch: BigInt(frozenEpoch),
             }),
@@ -367,7 +367,10 @@ describeWithService('membership under faults', plan, () => {
         expect(refused['err']).toContain(`found epoch ${next.epoch}`);
         for (const nodeId of [...members, 'node-6']) {
           const error = await failure(
-            scan(cluster.node(nodeId).address, { migrationId, epoch: BigInt(driver.epoch) }),
+            scanAsDriver(cluster.node(nodeId).address, TENANT, {
+              migrationId,
+              epoch: BigInt(driver.epoch),
+            }),
           );
           expect(error.code).toBe(status.FAILED_PRECONDITION);
           expect(error.details).toContain(`driver epoch ${driver.epoch} is below epoch`);
@@ -424,24 +427,6 @@ describeWithService('membership under faults', plan, () => {
     }
   });
 });
-
-/** A ScanRange of the whole ring carrying a migration fence; rejects with the node's refusal. */
-async function scan(address: string, fence: storageV1.MigrationFence): Promise<void> {
-  const client = new StorageClient(address);
-  try {
-    const call = client.raw.scanRange(
-      storageV1.ScanRangeRequest.fromPartial({
-        range: { start: 0n, end: 0n },
-        tenantId: TENANT,
-        ringVersion: INSPECTION_RING_VERSION,
-        fence,
-      }),
-    );
-    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) void page;
-  } finally {
-    client.close();
-  }
-}
 
 /** A direct Read of a key no test writes, under `ringVersion`. */
 function read(client: StorageClient, ringVersion: bigint): Promise<storageV1.ReadResponse> {

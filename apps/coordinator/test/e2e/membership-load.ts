@@ -407,7 +407,7 @@ export async function expectAllReadable(load: Load): Promise<void> {
   expect(wrong.slice(0, 10)).toEqual([]);
 }
 
-/** Scans the tenant's whole ring on one node with a driver's fence, as a copy would. */
+/** A ScanRange of the tenant's whole ring carrying a driver's fence; rejects with the node's refusal. */
 export async function scanAsDriver(
   address: string,
   tenantId: string,
