@@ -69,7 +69,11 @@ export function ringLayoutFromWire(
   const members = wire.members.map((member, index) => {
     const parsed = memberFromWire(`${field}.members[${index}]`, member);
     if (seen.has(parsed.nodeId)) {
-      throw new InvalidFieldError(`${field}.members[${index}].node_id`, parsed.nodeId, 'is listed twice');
+      throw new InvalidFieldError(
+        `${field}.members[${index}].node_id`,
+        parsed.nodeId,
+        'is listed twice',
+      );
     }
     seen.add(parsed.nodeId);
     return parsed;
@@ -93,7 +97,8 @@ export function ringLayoutFromWire(
 }
 
 function memberFromWire(field: string, wire: storageV1.RingMember): LayoutMember {
-  if (wire.nodeId === '') throw new InvalidFieldError(`${field}.node_id`, wire.nodeId, 'is required');
+  if (wire.nodeId === '')
+    throw new InvalidFieldError(`${field}.node_id`, wire.nodeId, 'is required');
   if (wire.host === '') throw new InvalidFieldError(`${field}.host`, wire.host, 'is required');
   if (!Number.isInteger(wire.port) || wire.port < 1 || wire.port > PORT_MAX) {
     throw new InvalidFieldError(`${field}.port`, wire.port, `is not in 1..${PORT_MAX}`);
@@ -151,7 +156,11 @@ function changeFromWire(field: string, wire: storageV1.RingChange): LayoutChange
 
 function checkTenantId(field: string, tenantId: string): void {
   if (tenantId === '' || !TENANT_ID_PATTERN.test(tenantId)) {
-    throw new InvalidFieldError(field, tenantId, `must be 1-${TENANT_ID_LENGTH_MAX} letters, digits, "_", "-" or "."`);
+    throw new InvalidFieldError(
+      field,
+      tenantId,
+      `must be 1-${TENANT_ID_LENGTH_MAX} letters, digits, "_", "-" or "."`,
+    );
   }
 }
 

@@ -22,7 +22,10 @@ export const NOT_AN_OWNER_CODE = status.FAILED_PRECONDITION;
 export const NOT_AN_OWNER_MESSAGE_PREFIX = 'not an owner: ';
 
 /** True when a storage node refused a write because no ring version it knows assigns it the key. */
-export function isNotAnOwnerRefusal(code: number | undefined, message: string | undefined): boolean {
+export function isNotAnOwnerRefusal(
+  code: number | undefined,
+  message: string | undefined,
+): boolean {
   return code === NOT_AN_OWNER_CODE && (message ?? '').startsWith(NOT_AN_OWNER_MESSAGE_PREFIX);
 }
 

@@ -71,9 +71,9 @@ describe('ring layouts on the storage wire', () => {
     expect(refusal({ ...wire, members: [{ ...wire.members[0]!, port: 0 }] })).toMatch(
       /^layout\.members\[0\]\.port/,
     );
-    expect(
-      refusal({ ...wire, tenants: [{ tenantId: 'acme', replicationFactor: 0 }] }),
-    ).toMatch(/^layout\.tenants\[0\]\.replication_factor is not in 1\.\.255 \(got 0\)/);
+    expect(refusal({ ...wire, tenants: [{ tenantId: 'acme', replicationFactor: 0 }] })).toMatch(
+      /^layout\.tenants\[0\]\.replication_factor is not in 1\.\.255 \(got 0\)/,
+    );
   });
 
   it('refuses a factor change without its tenant', () => {

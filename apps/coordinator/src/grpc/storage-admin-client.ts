@@ -121,7 +121,11 @@ export class StorageAdminClient {
    * Raises the node's minimum accepted ring version and hands it that version's layout; resolves
    * to its minimum after the raise (both durable on the node).
    */
-  async raiseRingVersion(node: ReplicaNode, fence: DriverFence, layout: RingLayout): Promise<number> {
+  async raiseRingVersion(
+    node: ReplicaNode,
+    fence: DriverFence,
+    layout: RingLayout,
+  ): Promise<number> {
     const reply = await this.unary(node, 'raiseRingVersion', {
       ringVersion: BigInt(fence.ringVersion),
       fence: fenceToWire(fence),
