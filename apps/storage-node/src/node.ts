@@ -148,6 +148,11 @@ export class StorageNode {
       logger,
       intervalMs: config.hints.delivery_interval,
       maxAgeMs: config.hints.max_age,
+      ownersOf: (tenantId, key) =>
+        layout.ownersOf(tenantId, key)?.map((owner) => ({
+          nodeId: owner.nodeId,
+          address: `${owner.host}:${owner.port}`,
+        })),
       onDelivered: (count) => metrics.hintsDelivered.inc(count),
       onDropped: (count) => metrics.hintsDropped.inc(count),
     });
