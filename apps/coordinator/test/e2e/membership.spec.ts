@@ -6,7 +6,9 @@
 import { freePort } from '@pairdb/test-ports';
 import * as path from 'node:path';
 import { startCluster, StorageProcess, type Cluster } from './cluster-harness';
+import { healthOf } from './membership-fault-harness';
 import { expectAllReadable, expectPlacedExactly, Load, waitForMigration } from './membership-load';
+import { waitFor } from './service-process';
 
 jest.setTimeout(600_000);
 
@@ -74,6 +76,18 @@ describe('membership changes under load', () => {
     ]);
     await expectPlacedExactly(members, 'one', 1, one!.acknowledged.keys());
     await expectPlacedExactly(members, 'three', 3, three!.acknowledged.keys());
+    // After the final barrier the driver hands every member the final layout (nothing moves),
+    // raising its fence to the same version.
+    const finalVersions = new Set<bigint>();
+    for (const node of members) {
+      await waitFor(`${node.nodeId} learns the migration finished`, async () => {
+        const health = await healthOf(node);
+        if (health.migrationRunning || health.layoutRingVersion === 0n) return false;
+        finalVersions.add(health.layoutRingVersion);
+        return health.layoutRingVersion === health.minRingVersion;
+      });
+    }
+    expect(finalVersions.size).toBe(1);
   });
 
   it('removes a node: nothing lost, every key on exactly its new preference list', async () => {

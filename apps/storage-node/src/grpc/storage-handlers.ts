@@ -194,6 +194,8 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
           freeDiskBytes: BigInt(deps.freeDiskBytes() ?? 0),
           approximateKeyCount: BigInt(keyCount),
           minRingVersion: deps.fence.minRingVersion,
+          layoutRingVersion: deps.layout.layout?.ringVersion ?? 0n,
+          migrationRunning: deps.layout.migrationRunning,
         }),
       );
     },
