@@ -23,6 +23,14 @@ import {
 import { NotAnOwnerError } from './errors';
 import { readLayoutFile, writeLayoutFile } from './layout-file';
 
+/** A layout with what every check needs of it, computed once. */
+interface Judged {
+  readonly layout: RingLayout;
+  readonly placement: RingPlacement<LayoutMember>;
+  /** False for a layout made for a cluster that does not list this node: it judges nothing. */
+  readonly listsSelf: boolean;
+}
+
 /** A data write as the ownership check reads it. */
 export interface OwnedWrite {
   readonly tenantId: string;
@@ -35,7 +43,7 @@ export interface NodeLayoutEvents {
 }
 
 export class NodeLayout {
-  private current: { layout: RingLayout; placement: RingPlacement<LayoutMember> } | undefined;
+  private current: Judged | undefined;
   private writes: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -44,7 +52,7 @@ export class NodeLayout {
     layout: RingLayout | undefined,
     private readonly events: NodeLayoutEvents,
   ) {
-    if (layout) this.current = { layout, placement: placementOfLayout(layout) };
+    if (layout) this.current = this.judged(layout);
   }
 
   /** Loads the layout of data directory `dir`; a damaged file throws CorruptLayoutFileError. */
@@ -68,7 +76,7 @@ export class NodeLayout {
    */
   async adopt(layout: RingLayout): Promise<void> {
     const newer = !this.current || layout.ringVersion >= this.current.layout.ringVersion;
-    if (newer) this.current = { layout, placement: placementOfLayout(layout) };
+    if (newer) this.current = this.judged(layout);
     const write = this.writes.then(async () => {
       const newest = this.current?.layout;
       if (newest) await writeLayoutFile(this.dir, newest);
@@ -82,11 +90,11 @@ export class NodeLayout {
   checkOwner(write: OwnedWrite, minRingVersion: bigint): void {
     const current = this.current;
     if (!current) return;
-    const { layout, placement } = current;
+    const { layout, placement, listsSelf } = current;
+    if (!listsSelf) return;
     if (layout.ringVersion < minRingVersion || write.ringVersion > layout.ringVersion) return;
     const factor = layout.replicationFactors.get(write.tenantId);
     if (factor === undefined) return;
-    if (!layout.members.some((member) => member.nodeId === this.nodeId)) return;
     const sets = placement.replicaSets(write.tenantId, write.key, factor);
     const owns = [...sets.old, ...sets.new].some((member) => member.nodeId === this.nodeId);
     if (owns) return;
@@ -98,6 +106,14 @@ export class NodeLayout {
       write.ringVersion,
       layout.ringVersion,
     );
+  }
+
+  private judged(layout: RingLayout): Judged {
+    return {
+      layout,
+      placement: placementOfLayout(layout),
+      listsSelf: layout.members.some((member) => member.nodeId === this.nodeId),
+    };
   }
 
   /**
