@@ -76,7 +76,9 @@ export class StorageMetrics {
     });
     this.requestsFenced = new Counter({
       name: 'storage_requests_fenced_total',
-      help: 'Requests refused by the fence: a stale ring version or a stale migration driver epoch',
+      help:
+        'Requests refused by the fence: a stale ring version, a stale migration driver epoch, ' +
+        'or a write for a key no known ring version assigns to this node',
       labelNames: ['reason'],
       registers,
     });

@@ -18,6 +18,7 @@ import {
 import type { StorageNodeConfig } from './config';
 import { CorruptionError, Engine } from './engine';
 import { NodeFence } from './fencing/node-fence';
+import { NodeLayout } from './fencing/node-layout';
 import { createStorageHandlers } from './grpc/storage-handlers';
 import { GrpcHintSender } from './grpc/hint-sender';
 import { OpenExchanges } from './grpc/open-exchanges';
@@ -54,6 +55,9 @@ export class StorageNode {
   }
 
   static async start(config: StorageNodeConfig, logger: Logger): Promise<StorageNode> {
+    // The layout is read once the engine holds the directory lock; until then every tombstone
+    // is held, as while a migration runs (docs/architecture.md#fencing).
+    const ring: { layout?: NodeLayout } = {};
     const engine = await Engine.open({
       dir: config.storage.data_dir,
       syncPolicy: config.storage.sync_policy as 'always' | 'interval' | 'none',
@@ -62,13 +66,14 @@ export class StorageNode {
       blockCacheBytes: config.storage.block_cache_bytes,
       maxOpenFiles: config.storage.max_open_files,
       tombstoneGraceMs: config.storage.tombstone_grace,
+      tombstonesHeld: () => ring.layout?.migrationRunning ?? true,
       diskFreeBytesMin: config.storage.disk_free_bytes_min,
       writeQueueLengthMax: config.storage.write_queue_length_max,
       writeQueueBytesMax: config.storage.write_queue_bytes_max,
       logger,
     });
     try {
-      return await StorageNode.startServices(config, logger, engine);
+      return await StorageNode.startServices(config, logger, engine, ring);
     } catch (error) {
       await engine.close();
       throw error;
@@ -79,6 +84,7 @@ export class StorageNode {
     config: StorageNodeConfig,
     logger: Logger,
     engine: Engine,
+    ring: { layout?: NodeLayout },
   ): Promise<StorageNode> {
     const disk = diskReader(config.storage.data_dir);
     const hints = HintStore.open(engine);
@@ -93,6 +99,11 @@ export class StorageNode {
     const fence = NodeFence.open(config.storage.data_dir, {
       onRefused: (reason) => metrics.requestsFenced.inc({ reason }),
     });
+    // Likewise a damaged layout file (CorruptLayoutFileError).
+    const layout = NodeLayout.open(config.storage.data_dir, config.server.node_id, {
+      onRefused: () => metrics.requestsFenced.inc({ reason: 'not_an_owner' }),
+    });
+    ring.layout = layout;
     const versions = new VersionStore(
       config.server.node_id,
       engine,
@@ -137,6 +148,11 @@ export class StorageNode {
       logger,
       intervalMs: config.hints.delivery_interval,
       maxAgeMs: config.hints.max_age,
+      ownersOf: (tenantId, key) =>
+        layout.ownersOf(tenantId, key)?.map((owner) => ({
+          nodeId: owner.nodeId,
+          address: `${owner.host}:${owner.port}`,
+        })),
       onDelivered: (count) => metrics.hintsDelivered.inc(count),
       onDropped: (count) => metrics.hintsDropped.inc(count),
     });
@@ -168,6 +184,7 @@ export class StorageNode {
           engine,
           versions,
           fence,
+          layout,
           metrics,
           isServing: () => self.node?.serving ?? false,
           freeDiskBytes: disk,

@@ -39,3 +39,13 @@ export {
   type ReplicatedRange,
   type TokenRange,
 } from './token-range';
+export {
+  placementOfLayout,
+  RingPlacement,
+  type LayoutChange,
+  type LayoutChangeType,
+  type LayoutMember,
+  type MemberState,
+  type ReplicaSets,
+  type RingLayout,
+} from './ring-layout';

@@ -31,7 +31,15 @@ export {
   type ReplicaFailureDetails,
 } from './quorum-failure-details';
 export {
+  isNotAnOwnerRefusal,
   isStaleRingVersionRefusal,
+  NOT_AN_OWNER_CODE,
+  NOT_AN_OWNER_MESSAGE_PREFIX,
   STALE_MIGRATION_EPOCH_CODE,
   STALE_RING_VERSION_CODE,
 } from './storage-refusals';
+export {
+  LAYOUT_REPLICATION_FACTOR_MAX,
+  ringLayoutFromWire,
+  ringLayoutToWire,
+} from './ring-layout-wire';

@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import {
+  isNotAnOwnerRefusal,
   isStaleRingVersionRefusal,
+  NOT_AN_OWNER_MESSAGE_PREFIX,
   STALE_MIGRATION_EPOCH_CODE,
   STALE_RING_VERSION_CODE,
 } from '../src';
@@ -17,5 +19,14 @@ describe('storage-node fencing refusals on the wire', () => {
       if (code !== 10) expect(isStaleRingVersionRefusal(code)).toBe(false);
     }
     expect(isStaleRingVersionRefusal(undefined)).toBe(false);
+  });
+});
+
+describe('the not-an-owner refusal', () => {
+  it('is FAILED_PRECONDITION (9) with its prefix, and a stale epoch is not one', () => {
+    expect(isNotAnOwnerRefusal(9, `${NOT_AN_OWNER_MESSAGE_PREFIX}node n1 ...`)).toBe(true);
+    expect(isNotAnOwnerRefusal(9, 'migration "m": driver epoch 1 is below epoch 2')).toBe(false);
+    expect(isNotAnOwnerRefusal(10, `${NOT_AN_OWNER_MESSAGE_PREFIX}node n1`)).toBe(false);
+    expect(isNotAnOwnerRefusal(9, undefined)).toBe(false);
   });
 });

@@ -5,10 +5,11 @@
 // Exchange stream. Replies come back as domain types; a gRPC error becomes a ReplicaFailure.
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { GRPC_MESSAGE_BYTES_MAX, storageV1 } from '@pairdb/proto';
-import type { TokenRange } from '@pairdb/hashring';
+import type { RingLayout, TokenRange } from '@pairdb/hashring';
 import type { VersionSet } from '@pairdb/vectorclock';
 import {
   conflictPolicyToWire,
+  ringLayoutToWire,
   versionSetFromWire,
   versionSetToWire,
   type ConflictPolicy,
@@ -116,11 +117,19 @@ export class StorageAdminClient {
     });
   }
 
-  /** Raises the node's minimum accepted ring version; resolves to its minimum after the raise. */
-  async raiseRingVersion(node: ReplicaNode, fence: DriverFence): Promise<number> {
+  /**
+   * Raises the node's minimum accepted ring version and hands it that version's layout; resolves
+   * to its minimum after the raise (both durable on the node).
+   */
+  async raiseRingVersion(
+    node: ReplicaNode,
+    fence: DriverFence,
+    layout: RingLayout,
+  ): Promise<number> {
     const reply = await this.unary(node, 'raiseRingVersion', {
       ringVersion: BigInt(fence.ringVersion),
       fence: fenceToWire(fence),
+      layout: ringLayoutToWire(layout),
     });
     return Number(reply.minRingVersion);
   }

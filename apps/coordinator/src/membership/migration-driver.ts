@@ -4,8 +4,10 @@
 // another one) resumes from the migration's phase and its copy checkpoints:
 //
 //   for the current phase's ring version v: wait until every live coordinator has taken v
-//   (barrier), raise every storage node's minimum ring version to v (fencing), then do the phase's
-//   work and commit the next phase as version v + 1 (conditional on migration, epoch and phase).
+//   (barrier), raise every storage node's minimum ring version to v and hand it v's layout
+//   (fencing), then do the phase's work and commit the next phase as version v + 1 (conditional
+//   on migration, epoch and phase). Once completed or rolled back, the final version's layout
+//   goes to every member too, after its barrier, so nodes learn that nothing moves any more.
 //
 //   dual_write -> data_copy: nothing to do (the barrier proves every write now reaches `new`).
 //   data_copy  -> cutover:   copy each moving range from its sources, then verify it.
@@ -17,6 +19,7 @@
 //
 //   data_copy    -> rolling_back: reads and writes leave `new` (RingView).
 //   rolling_back -> rolled_back:  every destination drops the ranges it received.
+import type { RingLayout } from '@pairdb/hashring';
 import type { Logger } from '@pairdb/service-runtime';
 import { descends, readContext, type VersionSet } from '@pairdb/vectorclock';
 import type { DriverFence, StorageAdminClient } from '../grpc/storage-admin-client';
@@ -24,6 +27,7 @@ import type { CopyCheckpoint, MetadataStore, Migration, MigrationPhase } from '.
 import { isUnreachableFailure, type ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { RingView } from '../routing/ring-view';
+import { ringLayoutOf } from './ring-layout-of';
 import {
   copyKey,
   planMigration,
@@ -42,6 +46,8 @@ export const DRIVER_LEASE_MS_DEFAULT = 10_000;
 export const STEP_RETRY_MS = 1_000;
 /** Repairs in flight at once while copying one range. */
 export const COPY_CONCURRENCY = 32;
+/** Tries per node to hand over the layout of a finished migration's final version. */
+export const FINAL_LAYOUT_ATTEMPTS = 3;
 /** Verification rounds before a range that still differs fails the migration. */
 export const VERIFY_ROUNDS_MAX = 3;
 /** How often the barrier looks at the registry. */
@@ -140,7 +146,8 @@ export class MigrationDriver {
         metrics: this.metrics,
         stepRetryMs: this.options.stepRetryMs ?? STEP_RETRY_MS,
       };
-      await new MigrationRun(parts, migration, epoch, log, () => deposed || this.stopped).run();
+      const halts = { deposed: () => deposed, stopped: () => this.stopped };
+      await new MigrationRun(parts, migration, epoch, log, halts).run();
     } catch (error) {
       if (!(error instanceof DriverDeposedError)) throw error;
     } finally {
@@ -175,7 +182,7 @@ class MigrationRun {
     private migration: Migration,
     private readonly epoch: number,
     private readonly log: Logger,
-    private readonly halted: () => boolean,
+    private readonly halts: { deposed(): boolean; stopped(): boolean },
   ) {
     ({
       store: this.store,
@@ -189,10 +196,10 @@ class MigrationRun {
 
   async run(): Promise<void> {
     while (this.migration.status === 'in_progress') {
-      const view = await this.view();
+      const { view, layout } = await this.view();
       this.metrics.phase.set({ migration_id: this.migration.migrationId }, phaseNumber(view));
       await this.barrier(this.migration.ringVersion);
-      await this.raiseFences(view);
+      await this.raiseFences(view, layout);
       const phase = this.migration.phase;
       switch (phase) {
         case 'dual_write':
@@ -225,15 +232,56 @@ class MigrationRun {
       }
     }
     this.log.info({ status: this.migration.status }, 'migration finished');
+    await this.announceFinished();
   }
 
-  private async view(): Promise<RingView> {
+  private async view(): Promise<{ view: RingView; layout: RingLayout }> {
     const snapshot = await this.store.getRing();
     if (snapshot.migration?.migrationId !== this.migration.migrationId) {
       throw new DriverDeposedError('the migration is no longer the unfinished one');
     }
     this.migration = snapshot.migration;
-    return new RingView(snapshot.ringVersion, snapshot.nodes, snapshot.migration);
+    return {
+      view: new RingView(snapshot.ringVersion, snapshot.nodes, snapshot.migration),
+      layout: ringLayoutOf(snapshot, await this.store.listTenants()),
+    };
+  }
+
+  /**
+   * Once every live coordinator took the version that completed or rolled back the migration,
+   * hands each member that version's layout, where nothing moves: nodes stop holding tombstones
+   * and judge ownership by the final placement (docs/architecture.md#fencing). The migration is
+   * finished, so no driver can take it over and the lease no longer renews: only a stop ends
+   * the wait. Best effort: a node that misses it keeps the last step's layout, which only makes
+   * it hold tombstones longer and refuse less, until the next raise reaches it.
+   */
+  private async announceFinished(): Promise<void> {
+    const finished = this.migration;
+    const halt = () => {
+      if (this.halts.stopped()) throw new DriverDeposedError('stopped');
+    };
+    await this.barrier(finished.ringVersion, halt);
+    const snapshot = await this.store.getRing();
+    // A newer version (the next migration) has its own driver, which raises with its layout.
+    if (snapshot.ringVersion !== finished.ringVersion || snapshot.migration) return;
+    const layout = ringLayoutOf(snapshot, await this.store.listTenants());
+    const view = new RingView(snapshot.ringVersion, snapshot.nodes, null);
+    for (const node of view.members()) {
+      for (let attempt = 1; ; attempt++) {
+        halt();
+        try {
+          await this.storage.raiseRingVersion(node, this.fence(), layout);
+          break;
+        } catch (error) {
+          this.log.warn(
+            { node: node.nodeId, attempt, err: (error as Error).message },
+            'final layout not delivered',
+          );
+          if (attempt >= FINAL_LAYOUT_ATTEMPTS) break;
+          await sleep(STEP_RETRY_MS);
+        }
+      }
+    }
   }
 
   private fence(ringVersion = this.migration.ringVersion): DriverFence {
@@ -241,14 +289,14 @@ class MigrationRun {
   }
 
   private checkHalted(): void {
-    if (this.halted()) throw new DriverDeposedError('halted');
+    if (this.halts.deposed() || this.halts.stopped()) throw new DriverDeposedError('halted');
   }
 
   /** Waits until every live coordinator has taken `ringVersion` (rule 2). */
-  private async barrier(ringVersion: number): Promise<void> {
+  private async barrier(ringVersion: number, halt = () => this.checkHalted()): Promise<void> {
     const started = performance.now();
     for (;;) {
-      this.checkHalted();
+      halt();
       const live = await this.store.listLiveCoordinators();
       const behind = live.filter((c) => c.takenRingVersion < ringVersion);
       if (behind.length === 0) break;
@@ -264,13 +312,13 @@ class MigrationRun {
    * under an older version is refused from now on. An unreachable node blocks the step, except a
    * leaving node, which no ring version after this migration assigns anything to.
    */
-  private async raiseFences(view: RingView): Promise<void> {
+  private async raiseFences(view: RingView, layout: RingLayout): Promise<void> {
     const leaving = this.migration.type === 'node_deletion' ? this.migration.nodeId : undefined;
     for (const node of view.members()) {
       for (;;) {
         this.checkHalted();
         try {
-          await this.storage.raiseRingVersion(node, this.fence());
+          await this.storage.raiseRingVersion(node, this.fence(), layout);
           break;
         } catch (error) {
           if (node.nodeId === leaving && isUnreachableFailure(error)) break;

@@ -17,8 +17,9 @@ export type ReplicaFailureKind =
    */
   | 'damaged'
   /**
-   * The node refused the request's ring version as older than its minimum (ABORTED): this
-   * coordinator is behind a migration step; it reloads the ring and retries once.
+   * The node refused the request's ring version as older than its minimum (ABORTED), or refused
+   * a write for a key no ring version it knows assigns to it (FAILED_PRECONDITION, "not an
+   * owner"): this coordinator is behind a migration step; it reloads the ring and retries once.
    */
   | 'fenced'
   /** The node's reply was malformed: it could not be decoded, or answered another operation. */

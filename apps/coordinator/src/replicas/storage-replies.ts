@@ -5,7 +5,11 @@
 import { status } from '@grpc/grpc-js';
 import type { storageV1 } from '@pairdb/proto';
 import { readContext, type VersionVector } from '@pairdb/vectorclock';
-import { versionSetFromWire, versionVectorFromWire } from '@pairdb/wire-contract';
+import {
+  isNotAnOwnerRefusal,
+  versionSetFromWire,
+  versionVectorFromWire,
+} from '@pairdb/wire-contract';
 import { ReplicaFailure, type ReplicaFailureKind } from './replica-failure';
 import type { ReplicaOperationKind, ReplicaReply } from './replica-transport';
 
@@ -31,6 +35,8 @@ const KIND_OF_STATUS: Partial<Record<status, ReplicaFailureKind>> = {
 
 /** A gRPC status from (or about) a storage node, as a classified failure. */
 export function failureFromStatus(nodeId: string, code: number, message: string): ReplicaFailure {
+  // Placed on a node no ring version it knows assigns the key: like a stale ring, a reload helps.
+  if (isNotAnOwnerRefusal(code, message)) return new ReplicaFailure(nodeId, 'fenced', message);
   return new ReplicaFailure(nodeId, KIND_OF_STATUS[code as status] ?? 'failed', message);
 }
 

@@ -16,7 +16,7 @@
 // stay members (members()) until then, so the driver still raises their fences and drops there.
 // A node in both sets counts for both; a hint counts for neither. A tenant's replication factor
 // during its own factor change comes from the migration, never from a cached tenant row.
-import { HashRing, keyToken, type RingNode } from '@pairdb/hashring';
+import { keyToken, RingPlacement, type HashRing, type RingNode } from '@pairdb/hashring';
 import type { MigrationPhase, MigrationType, StorageNode } from '../metadata';
 import type { ReplicaNode } from '../replicas/replica-transport';
 
@@ -58,41 +58,32 @@ export interface PlacementSource {
 interface RingMember extends RingNode, ReplicaNode {}
 
 export class RingView implements PlacementSource {
-  /** The ring before the change (the only ring outside a migration). */
-  private readonly oldRing: HashRing<RingMember>;
-  /** The ring after the change; the same object as oldRing for a factor change or no change. */
-  private readonly newRing: HashRing<RingMember>;
+  /** The old and new rings, computed as a storage node computes them (@pairdb/hashring). */
+  private readonly placement: RingPlacement<RingMember>;
 
   constructor(
     readonly ringVersion: number,
     nodes: readonly StorageNode[],
     readonly change: RingChange | null,
   ) {
-    const active = nodes.filter((node) => node.status === 'active');
-    const changing = change && nodes.find((node) => node.nodeId === change.nodeId);
-    this.oldRing = new HashRing(
-      (change?.type === 'node_deletion' && changing ? [...active, changing] : active).map(member),
+    this.placement = new RingPlacement(
+      nodes.map((node) => ({ node: member(node), state: node.status })),
+      change,
     );
-    if (change?.type === 'node_addition' && changing) {
-      this.newRing = new HashRing([...active, changing].map(member));
-    } else if (change?.type === 'node_deletion' && changing) {
-      this.newRing = new HashRing(active.map(member));
-    } else {
-      this.newRing = this.oldRing;
-    }
   }
 
   /** Nodes that serve data in this version (old and new rings together). */
   members(): readonly ReplicaNode[] {
-    if (this.newRing === this.oldRing) return this.oldRing.nodes;
+    const { oldRing, newRing } = this.placement;
+    if (newRing === oldRing) return oldRing.nodes;
     const byId = new Map<string, ReplicaNode>();
-    for (const node of [...this.oldRing.nodes, ...this.newRing.nodes]) byId.set(node.nodeId, node);
+    for (const node of [...oldRing.nodes, ...newRing.nodes]) byId.set(node.nodeId, node);
     return [...byId.values()];
   }
 
   /** Nodes a key may be placed on; 0 means no request can be served. */
   get size(): number {
-    return this.oldRing.size;
+    return this.placement.oldRing.size;
   }
 
   /** The two rings and each side's factor for a tenant (the same ring and factor when still). */
@@ -105,38 +96,31 @@ export class RingView implements PlacementSource {
     oldFactor: number;
     newFactor: number;
   } {
-    const change = this.change;
-    if (change?.type === 'replication_factor_change' && change.tenantId === tenantId) {
-      return {
-        old: this.oldRing,
-        new: this.newRing,
-        oldFactor: change.fromReplicationFactor ?? replicationFactor,
-        newFactor: change.toReplicationFactor ?? replicationFactor,
-      };
-    }
+    const factors = this.placement.factorsOf(tenantId, replicationFactor);
     return {
-      old: this.oldRing,
-      new: this.newRing,
-      oldFactor: replicationFactor,
-      newFactor: replicationFactor,
+      old: this.placement.oldRing,
+      new: this.placement.newRing,
+      oldFactor: factors.old,
+      newFactor: factors.new,
     };
   }
 
   placementOf(tenantId: string, key: string, replicationFactor: number): Placement {
     const token = keyToken(tenantId, key);
-    const rings = this.ringsFor(tenantId, replicationFactor);
-    const old = replicaSet(rings.old, token, rings.oldFactor);
+    const sets = this.placement.replicaSetsAt(token, tenantId, replicationFactor);
+    const old = { replicas: sets.old, replicationFactor: sets.oldFactor };
     const phase = this.change?.phase;
     const moving = this.change !== null && phase !== 'rolling_back';
-    const next = moving ? replicaSet(rings.new, token, rings.newFactor) : old;
+    const next = moving ? { replicas: sets.new, replicationFactor: sets.newFactor } : old;
     const same = !moving || sameReplicaSet(old, next);
     const readsNew = phase === 'cutover' || phase === 'cleanup';
     const writes = same ? [old] : phase === 'cleanup' ? [next] : [old, next];
+    const { oldRing, newRing } = this.placement;
     return {
       ringVersion: this.ringVersion,
       reads: readsNew ? next : old,
       writes,
-      standIns: standIns(readsNew ? rings.new : rings.old, token, writes),
+      standIns: standIns(readsNew ? newRing : oldRing, token, writes),
     };
   }
 }
@@ -146,13 +130,6 @@ function member(node: StorageNode): RingMember {
     nodeId: node.nodeId,
     virtualNodes: node.virtualNodes,
     address: `${node.host}:${node.port}`,
-  };
-}
-
-function replicaSet(ring: HashRing<RingMember>, token: bigint, factor: number): ReplicaSet {
-  return {
-    replicas: ring.preferenceList(token, factor).map((id) => ring.node(id)),
-    replicationFactor: factor,
   };
 }
 

@@ -5,8 +5,9 @@
 // No acknowledged write may be lost, no read of an acknowledged key may answer NOT_FOUND or an
 // older value, and afterwards every key is stored on exactly its new preference list (each node's
 // ScanRange, checked against a ring computed here from the node list).
-import { FaultCluster } from './membership-fault-harness';
+import { FaultCluster, healthOf } from './membership-fault-harness';
 import { expectAllReadable, expectPlacedExactly, Load, waitForMigration } from './membership-load';
+import { waitFor } from './service-process';
 import {
   describeWithService,
   planService,
@@ -117,6 +118,18 @@ describeWithService('membership changes under load', plan, () => {
       'node-2:active',
       'node-3:active',
     ]);
+    // After the final barrier the driver hands every member the final layout (nothing moves),
+    // raising its fence to the same version.
+    const finalVersions = new Set<bigint>();
+    for (const node of cluster.addresses(members)) {
+      await waitFor(`${node.nodeId} learns the migration finished`, async () => {
+        const health = await healthOf(node);
+        if (health.migrationRunning || health.layoutRingVersion === 0n) return false;
+        finalVersions.add(health.layoutRingVersion);
+        return health.layoutRingVersion === health.minRingVersion;
+      });
+    }
+    expect(finalVersions.size).toBe(1);
   });
 
   it('removes a node: nothing lost, every key on exactly its new preference list', async () => {

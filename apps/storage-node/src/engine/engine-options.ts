@@ -42,6 +42,11 @@ export interface EngineOptions {
   levelSizeMultiplier?: number;
   /** Minimum age of a tombstone before compaction may drop it. Default 10 days. */
   tombstoneGraceMs?: number;
+  /**
+   * Asked as each flush or compaction is planned: while it answers true, no tombstone is dropped
+   * whatever its age (the storage node holds them while a migration runs). Default: never held.
+   */
+  tombstonesHeld?: () => boolean;
   /** Writes fail with DiskFullError below this much free disk. Default 64 MiB; 0 disables. */
   diskFreeBytesMin?: number;
   /** Writes that may wait behind a stall; more are refused (WriteQueueFullError).
@@ -95,6 +100,7 @@ export function resolveOptions(options: EngineOptions): EngineSettings {
     ...ENGINE_DEFAULTS,
     diskFreeBytesSource: statfsFreeBytes,
     now: Date.now,
+    tombstonesHeld: () => false,
     logger: silentLogger,
     ...withoutUndefined(options),
     dir: options.dir,

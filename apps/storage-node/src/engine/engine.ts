@@ -674,6 +674,7 @@ export class Engine {
       snapshots: [...this.snapshots.keys()].sort((a, b) => a - b),
       nowMs: this.settings.now(),
       tombstoneGraceMs: this.settings.tombstoneGraceMs,
+      tombstonesHeld: this.settings.tombstonesHeld(),
       olderRanges,
     };
   }

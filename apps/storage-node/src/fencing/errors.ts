@@ -1,6 +1,7 @@
-// The node's fencing refusals (docs/architecture.md#fencing) and the one way its fence file can
-// fail to load. The status table (grpc/status.ts) maps the refusals to the codes
+// The node's fencing refusals (docs/architecture.md#fencing) and the ways its fence and layout
+// files can fail to load. The status table (grpc/status.ts) maps the refusals to the codes
 // @pairdb/wire-contract names; nothing here knows gRPC.
+import { NOT_AN_OWNER_MESSAGE_PREFIX } from '@pairdb/wire-contract';
 
 /** A data request computed under a ring version older than the node's minimum accepted one. */
 export class StaleRingVersionError extends Error {
@@ -13,6 +14,28 @@ export class StaleRingVersionError extends Error {
         'reload the ring and retry',
     );
     this.name = 'StaleRingVersionError';
+  }
+}
+
+/**
+ * A write, delete or repair of a key that no ring version the node holds a layout for assigns to
+ * it: the sender placed it under a ring it should reload. The message starts with the prefix the
+ * coordinator recognizes (@pairdb/wire-contract storage-refusals.ts).
+ */
+export class NotAnOwnerError extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly tenantId: string,
+    readonly key: string,
+    readonly ringVersion: bigint,
+    readonly layoutVersion: bigint,
+  ) {
+    super(
+      `${NOT_AN_OWNER_MESSAGE_PREFIX}node ${nodeId} is not a replica of tenant ` +
+        `${JSON.stringify(tenantId)} key ${JSON.stringify(key)} at ring version ${ringVersion} ` +
+        `(layout of ring version ${layoutVersion}): reload the ring and retry`,
+    );
+    this.name = 'NotAnOwnerError';
   }
 }
 
@@ -46,5 +69,23 @@ export class CorruptFenceFileError extends Error {
         'rather than forget its minimum ring version (docs/architecture.md#fencing)',
     );
     this.name = 'CorruptFenceFileError';
+  }
+}
+
+/**
+ * The layout file exists but cannot be trusted. The node does not start: without it, it would
+ * purge tombstones inside a range that is still moving.
+ */
+export class CorruptLayoutFileError extends Error {
+  constructor(
+    reason: string,
+    readonly file: string,
+    readonly offset: number,
+  ) {
+    super(
+      `layout file ${file} is damaged: ${reason} (offset ${offset}); the node does not start ` +
+        'rather than forget which ranges are moving (docs/architecture.md#fencing)',
+    );
+    this.name = 'CorruptLayoutFileError';
   }
 }

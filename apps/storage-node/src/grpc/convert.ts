@@ -2,6 +2,7 @@
 // conflict policies convert in @pairdb/wire-contract, the same code the coordinator uses.
 import type { storageV1 } from '@pairdb/proto';
 import type { FencedRequest, MigrationFence } from '../fencing/node-fence';
+import type { OwnedWrite } from '../fencing/node-layout';
 import type { HintTarget } from '../hints/hint-store';
 import { InvalidRequestError } from '../versions/validation';
 
@@ -34,4 +35,19 @@ export function fencedRequestOf(
     };
   }
   return { ringVersion: operation.value.ringVersion };
+}
+
+/**
+ * What the ownership check reads from a data request, or nothing for one it does not judge: a
+ * read; a write carrying `hint_for`, which this node keeps for another; a migration copy, whose
+ * destination the driver chose under its fence (docs/architecture.md#fencing).
+ */
+export function ownedWriteOf(
+  operation: NonNullable<storageV1.ExchangeItem['operation']>,
+): OwnedWrite | undefined {
+  if (operation.$case === 'read') return undefined;
+  const r = operation.value;
+  if (hintTargetFromWire(r.hintFor)) return undefined;
+  if (operation.$case === 'repair' && operation.value.fence) return undefined;
+  return { tenantId: r.tenantId, key: r.key, ringVersion: r.ringVersion };
 }

@@ -1,14 +1,14 @@
 // Delivers hints to their owners over the owners' unary Repair RPC (hint delivery is rare and
 // small; the batched stream is for the coordinator's hot path).
 //
-// A storage node knows no ring, so a hint carries the node's own minimum accepted ring version
-// (docs/architecture.md#fencing): an owner fenced past it refuses the hint (ABORTED) until this
-// node is raised too, and delivery retries with backoff meanwhile. Not done yet: a hint whose
-// owner no longer owns the key is not routed to the key's current owners.
+// A hint carries the node's own minimum accepted ring version (docs/architecture.md#fencing): an
+// owner fenced past it refuses the hint (ABORTED) until this node is raised too, and delivery
+// retries with backoff meanwhile. An owner that refuses it as not an owner (the key moved away)
+// is reported as such, and HintDelivery sends the hint to the key's current owners.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
-import { conflictPolicyToWire, versionSetToWire } from '@pairdb/wire-contract';
-import type { HintSender } from '../hints/hint-delivery';
+import { conflictPolicyToWire, isNotAnOwnerRefusal, versionSetToWire } from '@pairdb/wire-contract';
+import type { HintOutcome, HintSender } from '../hints/hint-delivery';
 import type { Hint, HintTarget } from '../hints/hint-store';
 
 /** Longest a single hinted repair may take before the owner counts as unreachable. */
@@ -20,12 +20,12 @@ export class GrpcHintSender implements HintSender {
   /** @param ringVersion this node's minimum accepted ring version, read at each delivery */
   constructor(private readonly ringVersion: () => bigint) {}
 
-  async send(target: HintTarget, hints: readonly Hint[]): Promise<void> {
+  async send(target: HintTarget, hints: readonly Hint[]): Promise<HintOutcome[]> {
     const client = this.client(target.address);
-    await Promise.all(
+    return Promise.all(
       hints.map(
         (hint) =>
-          new Promise<void>((resolve, reject) => {
+          new Promise<HintOutcome>((resolve) => {
             client.repair(
               {
                 tenantId: hint.tenantId,
@@ -38,7 +38,7 @@ export class GrpcHintSender implements HintSender {
               },
               new Metadata(),
               { deadline: Date.now() + HINT_REPAIR_TIMEOUT_MS },
-              (error: ServiceError | null) => (error ? reject(error) : resolve()),
+              (error: ServiceError | null) => resolve(outcomeOf(error)),
             );
           }),
       ),
@@ -58,4 +58,9 @@ export class GrpcHintSender implements HintSender {
     }
     return client;
   }
+}
+
+function outcomeOf(error: ServiceError | null): HintOutcome {
+  if (!error) return 'delivered';
+  return isNotAnOwnerRefusal(error.code, error.details) ? 'not-an-owner' : error;
 }

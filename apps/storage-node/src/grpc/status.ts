@@ -4,6 +4,7 @@ import { status, type ServerErrorResponse } from '@grpc/grpc-js';
 import {
   buildGrpcError,
   InvalidFieldError,
+  NOT_AN_OWNER_CODE,
   STALE_MIGRATION_EPOCH_CODE,
   STALE_RING_VERSION_CODE,
 } from '@pairdb/wire-contract';
@@ -14,7 +15,11 @@ import {
   EngineClosedError,
   WriteQueueFullError,
 } from '../engine/errors';
-import { StaleMigrationEpochError, StaleRingVersionError } from '../fencing/errors';
+import {
+  NotAnOwnerError,
+  StaleMigrationEpochError,
+  StaleRingVersionError,
+} from '../fencing/errors';
 import { CorruptVersionsError } from '../versions/corrupt-versions-error';
 import { RequestTooLargeError } from '../versions/validation';
 
@@ -38,6 +43,9 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   // coordinator can reload its ring and retry; a stale driver epoch is a driver that must stop.
   [StaleRingVersionError, STALE_RING_VERSION_CODE],
   [StaleMigrationEpochError, STALE_MIGRATION_EPOCH_CODE],
+  // A write placed on a node the ring no longer assigns the key to: the coordinator reads the
+  // message prefix and reloads its ring, a hint holder sends the hint to the key's owners.
+  [NotAnOwnerError, NOT_AN_OWNER_CODE],
   // The disk guard: the coordinator tells this apart from an unreachable replica and answers
   // the client RESOURCE_EXHAUSTED when it costs the quorum.
   [DiskFullError, status.RESOURCE_EXHAUSTED],

@@ -1,7 +1,7 @@
 // gRPC handlers of pairdb.storage.v1.StorageService over the replica. Unary RPCs and the
 // batched Exchange stream share one dispatch, so both paths behave the same. Every data request,
-// each Exchange item included, passes the node's fence before it touches the engine
-// (docs/architecture.md#fencing).
+// each Exchange item included, passes the node's fence, and every write its ownership check,
+// before it touches the engine (docs/architecture.md#fencing).
 import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { storageV1 } from '@pairdb/proto';
@@ -9,6 +9,7 @@ import { readContext, type VersionSet } from '@pairdb/vectorclock';
 import {
   conflictPolicyFromWire,
   dotFromWire,
+  ringLayoutFromWire,
   versionSetFromWire,
   versionSetToWire,
   versionVectorFromWire,
@@ -16,6 +17,7 @@ import {
 } from '@pairdb/wire-contract';
 import type { Engine } from '../engine';
 import type { NodeFence } from '../fencing/node-fence';
+import type { NodeLayout } from '../fencing/node-layout';
 import type { StorageMetrics } from '../metrics';
 import {
   DIGEST_BUCKETS_DEFAULT,
@@ -28,7 +30,12 @@ import type { Replica } from '../replica';
 import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
 import { InvalidRequestError } from '../versions/validation';
 import type { VersionStore } from '../versions/version-store';
-import { fencedRequestOf, hintTargetFromWire, migrationFenceFromWire } from './convert';
+import {
+  fencedRequestOf,
+  hintTargetFromWire,
+  migrationFenceFromWire,
+  ownedWriteOf,
+} from './convert';
 import type { OpenExchanges } from './open-exchanges';
 import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from './status';
 
@@ -50,6 +57,8 @@ export interface HandlerDeps {
   /** For DropRange, which removes keys under their per-key locks. */
   versions: VersionStore;
   fence: NodeFence;
+  /** The newest ring layout: writes for keys it assigns elsewhere are refused. */
+  layout: NodeLayout;
   metrics: StorageMetrics;
   /** False while starting or draining: requests answer UNAVAILABLE. */
   isServing(): boolean;
@@ -125,6 +134,8 @@ async function measured(deps: HandlerDeps, operation: Operation): Promise<Outcom
       throw new NotServingError('storage node is not serving (starting or shutting down)');
     }
     await deps.fence.admit(fencedRequestOf(operation));
+    const owned = ownedWriteOf(operation);
+    if (owned) deps.layout.checkOwner(owned, deps.fence.minRingVersion);
     const outcome = await apply(deps, operation);
     deps.metrics.requests.inc({ operation: operation.$case, status: 'OK' });
     return outcome;
@@ -183,6 +194,8 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
           freeDiskBytes: BigInt(deps.freeDiskBytes() ?? 0),
           approximateKeyCount: BigInt(keyCount),
           minRingVersion: deps.fence.minRingVersion,
+          layoutRingVersion: deps.layout.layout?.ringVersion ?? 0n,
+          migrationRunning: deps.layout.migrationRunning,
         }),
       );
     },
@@ -195,8 +208,7 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
       );
     },
     raiseRingVersion: (call, callback) => {
-      const r = call.request;
-      deps.fence.raise(r.ringVersion, migrationFenceFromWire(r.fence)).then(
+      handleRaise(deps, call.request).then(
         (minRingVersion) => callback(null, { minRingVersion }),
         (error) => callback(toGrpcError(error)),
       );
@@ -208,6 +220,21 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
       );
     },
   };
+}
+
+/**
+ * Raises the fence, then keeps the layout: a crash between the two leaves a layout older than
+ * the minimum, which judges nothing, rather than a stale driver's layout adopted before its epoch
+ * was refused. Both are durable before the answer.
+ */
+async function handleRaise(
+  deps: HandlerDeps,
+  r: storageV1.RaiseRingVersionRequest,
+): Promise<bigint> {
+  const layout = r.layout && ringLayoutFromWire('layout', r.layout, r.ringVersion);
+  const minRingVersion = await deps.fence.raise(r.ringVersion, migrationFenceFromWire(r.fence));
+  if (layout) await deps.layout.adopt(layout);
+  return minRingVersion;
 }
 
 async function handleDigest(

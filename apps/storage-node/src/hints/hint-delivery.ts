@@ -2,8 +2,11 @@
 // acknowledged the repair; an unreachable owner is retried with exponential backoff. Hints older
 // than the window are dropped and counted: after that long, anti-entropy heals the replica.
 //
-// Not done yet: a hint whose owner no longer owns its key (a migration moved the key) still goes
-// to that owner, not to the key's current owners (docs/architecture.md#fencing).
+// A hint whose target no longer owns its key (a migration moved the key) goes to the key's
+// current owners instead (docs/architecture.md#hinted-handoff): when the node's newest layout
+// does not list the target among the key's replicas, or when the target refuses the hint as not
+// an owner. It is deleted only once every one of those owners acknowledged it; a repair merges
+// idempotently, so an owner that gets it twice after a partial failure loses nothing.
 import type { Logger } from '@pairdb/service-runtime';
 import type { Hint, HintStore, HintTarget } from './hint-store';
 
@@ -14,9 +17,12 @@ export const BACKOFF_INITIAL_MS = 500;
 /** Longest wait between attempts on an unreachable owner. */
 export const BACKOFF_MAX_MS = 30_000;
 
+/** What became of one hint sent to one node: acknowledged, refused as not an owner, or failed. */
+export type HintOutcome = 'delivered' | 'not-an-owner' | Error;
+
 export interface HintSender {
-  /** Delivers every hint to its owner (a Repair per hint); rejects if the owner did not ack. */
-  send(target: HintTarget, hints: readonly Hint[]): Promise<void>;
+  /** Sends each hint to `target` as a Repair; resolves with each hint's outcome, in order. */
+  send(target: HintTarget, hints: readonly Hint[]): Promise<HintOutcome[]>;
 }
 
 export interface HintDeliveryOptions {
@@ -27,6 +33,11 @@ export interface HintDeliveryOptions {
   intervalMs?: number;
   /** Hints older than this are dropped; default 3 h. */
   maxAgeMs?: number;
+  /**
+   * The nodes the newest ring layout assigns a key to, or undefined when the node cannot say
+   * (no layout yet, a tenant it does not list). Default: never known, so hints go to their target.
+   */
+  ownersOf?(tenantId: string, key: string): readonly HintTarget[] | undefined;
   now?: () => number;
   onDelivered?(count: number): void;
   onDropped?(count: number): void;
@@ -71,23 +82,88 @@ export class HintDelivery {
     const hints = this.options.store.list(nodeId, HINTS_PER_ROUND_MAX);
     const fresh = await this.dropExpired(hints);
     if (fresh.length === 0) return;
-    try {
-      await this.options.sender.send(fresh[0]!.target, fresh);
-    } catch (error) {
-      const failures = (this.backoff.get(nodeId)?.failures ?? 0) + 1;
-      const delayMs = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (failures - 1));
-      this.backoff.set(nodeId, { failures, nextAttemptMs: this.now() + delayMs });
-      this.options.logger.warn(
-        { target: nodeId, hints: fresh.length, retryInMs: delayMs, err: (error as Error).message },
-        'hint delivery failed',
-      );
-      return;
+    const moved = fresh.filter((hint) => this.targetLost(hint));
+    const direct = fresh.filter((hint) => !moved.includes(hint));
+    const delivered: Hint[] = [];
+    let failure: Error | undefined;
+    if (direct.length > 0) {
+      const outcomes = await this.options.sender.send(direct[0]!.target, direct);
+      direct.forEach((hint, index) => {
+        const outcome = outcomes[index] ?? new Error('no outcome');
+        if (outcome === 'delivered') delivered.push(hint);
+        else if (outcome === 'not-an-owner') moved.push(hint);
+        else failure ??= outcome;
+      });
     }
-    this.backoff.delete(nodeId);
-    let delivered = 0;
-    for (const hint of fresh) if (await this.options.store.remove(hint)) delivered++;
-    this.options.onDelivered?.(delivered);
-    this.options.logger.info({ target: nodeId, delivered }, 'hints delivered');
+    const rerouted = await this.reroute(moved);
+    failure ??= rerouted.failure;
+    if (failure) this.backOff(nodeId, fresh.length, failure);
+    else this.backoff.delete(nodeId);
+    let removed = 0;
+    for (const hint of [...delivered, ...rerouted.delivered]) {
+      if (await this.options.store.remove(hint)) removed++;
+    }
+    if (removed === 0) return;
+    this.options.onDelivered?.(removed);
+    this.options.logger.info(
+      { target: nodeId, delivered: removed, toCurrentOwners: rerouted.delivered.length },
+      'hints delivered',
+    );
+  }
+
+  /** Whether the newest layout names the key's owners and the hint's target is not one. */
+  private targetLost(hint: Hint): boolean {
+    const owners = this.options.ownersOf?.(hint.tenantId, hint.key);
+    return owners !== undefined && !owners.some((owner) => owner.nodeId === hint.target.nodeId);
+  }
+
+  /**
+   * Sends each hint to every current owner of its key; answers the hints all of them
+   * acknowledged, and the first failure, if any (the rest wait for the next round).
+   */
+  private async reroute(hints: readonly Hint[]): Promise<{ delivered: Hint[]; failure?: Error }> {
+    const byOwner = new Map<string, { owner: HintTarget; hints: Hint[] }>();
+    const failed = new Set<Hint>();
+    let failure: Error | undefined;
+    for (const hint of hints) {
+      const owners = this.options.ownersOf?.(hint.tenantId, hint.key);
+      if (!owners) {
+        failed.add(hint);
+        failure ??= new Error(
+          `${hint.target.nodeId} is not an owner of tenant ${hint.tenantId} key ` +
+            `${JSON.stringify(hint.key)}, and this node's ring layout does not name the owners`,
+        );
+        continue;
+      }
+      for (const owner of owners) {
+        const group = byOwner.get(owner.nodeId) ?? { owner, hints: [] };
+        group.hints.push(hint);
+        byOwner.set(owner.nodeId, group);
+      }
+    }
+    for (const { owner, hints: sent } of byOwner.values()) {
+      const outcomes = await this.options.sender.send(owner, sent);
+      sent.forEach((hint, index) => {
+        const outcome = outcomes[index] ?? new Error('no outcome');
+        if (outcome === 'delivered') return;
+        failed.add(hint);
+        failure ??=
+          outcome === 'not-an-owner'
+            ? new Error(`${owner.nodeId} refused a hint as not an owner (its ring is newer)`)
+            : outcome;
+      });
+    }
+    return { delivered: hints.filter((hint) => !failed.has(hint)), failure };
+  }
+
+  private backOff(nodeId: string, hints: number, error: Error): void {
+    const failures = (this.backoff.get(nodeId)?.failures ?? 0) + 1;
+    const delayMs = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (failures - 1));
+    this.backoff.set(nodeId, { failures, nextAttemptMs: this.now() + delayMs });
+    this.options.logger.warn(
+      { target: nodeId, hints, retryInMs: delayMs, err: error.message },
+      'hint delivery failed',
+    );
   }
 
   private async dropExpired(hints: Hint[]): Promise<Hint[]> {

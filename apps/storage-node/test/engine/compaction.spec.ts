@@ -71,6 +71,26 @@ describe('engine compaction', () => {
     expect([...engine.iterate()]).toHaveLength(50);
   });
 
+  it('while tombstones are held (a migration runs) compaction keeps every expired one', async () => {
+    await engine.close();
+    let held = true;
+    engine = await Engine.open(
+      smallTree(dir, { tombstoneGraceMs: GRACE_MS, now: () => nowMs, tombstonesHeld: () => held }),
+    );
+    for (let i = 0; i < 20; i++) await engine.put(key(i), Buffer.from(`value-${i}`));
+    await engine.flush();
+    for (let i = 0; i < 10; i++) await engine.delete(key(i));
+    nowMs = START_MS + 10 * GRACE_MS;
+    await engine.compactAll();
+    for (let i = 0; i < 10; i++) {
+      expect(versionsOf(i).map(({ entry }) => entry.kind)).toEqual([EntryKind.Delete]);
+    }
+    held = false;
+    await engine.compactAll();
+    for (let i = 0; i < 10; i++) expect(versionsOf(i)).toEqual([]);
+    expect(tableEntries(dir)).toHaveLength(10);
+  });
+
   it('an expired tombstone is kept while an older level still holds the key', async () => {
     await engine.put(key(1), Buffer.from('old'));
     await engine.compactAll();

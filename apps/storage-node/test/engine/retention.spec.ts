@@ -127,6 +127,16 @@ describe('retention', () => {
     expect(out).toEqual([]);
   });
 
+  it('held tombstones are kept at the bottom however old, and dropped once released', () => {
+    const key = Buffer.from('k');
+    const tombstone = { key, seq: 5, kind: EntryKind.Delete, value: tombstoneValue(0) };
+    const options = { snapshots: [], nowMs: NOW_MS, tombstoneGraceMs: GRACE_MS, olderRanges: [] };
+    expect([...retainedEntries([tombstone], { ...options, tombstonesHeld: true })]).toEqual([
+      tombstone,
+    ]);
+    expect([...retainedEntries([tombstone], { ...options, tombstonesHeld: false })]).toEqual([]);
+  });
+
   it('a tombstone younger than the grace period is kept even at the bottom', () => {
     const key = Buffer.from('k');
     const tombstone = { key, seq: 5, kind: EntryKind.Delete, value: tombstoneValue(NOW_MS - 1) };

@@ -12,7 +12,9 @@
  *   (b) no file outside this compaction may hold an older version of the key (the output is
  *       the bottom level holding the key),
  *   (c) its delete time is at least `tombstoneGraceMs` old, so replicas that missed the delete
- *       have had time to learn it through repair before it disappears.
+ *       have had time to learn it through repair before it disappears,
+ *   (d) tombstones are not held: the storage node holds them all while a migration runs, so none
+ *       in a moving range is purged before the migration completes (docs/architecture.md#fencing).
  */
 import { Entry, EntryKind } from '../entry';
 
@@ -26,6 +28,8 @@ export interface RetentionOptions {
   snapshots: readonly number[];
   nowMs: number;
   tombstoneGraceMs: number;
+  /** True: no tombstone is dropped, whatever its age. Default false. */
+  tombstonesHeld?: boolean;
   /**
    * Key ranges of the files outside the compaction that may hold older versions, one list per
    * group of mutually non-overlapping files (a level >= 1, or a single L0 file), each sorted.
@@ -65,7 +69,7 @@ function retainGroup(
   }
   while (kept.length > 0) {
     const oldest = kept[kept.length - 1]!;
-    if (oldest.kind !== EntryKind.Delete) break;
+    if (oldest.kind !== EntryKind.Delete || options.tombstonesHeld) break;
     if (!tombstoneExpired(oldest, options) || older.mayHold(oldest.key)) break;
     kept.pop();
   }

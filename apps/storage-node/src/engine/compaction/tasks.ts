@@ -10,6 +10,8 @@ export interface RetentionParams {
   snapshots: number[];
   nowMs: number;
   tombstoneGraceMs: number;
+  /** True: keep every tombstone, whatever its age. */
+  tombstonesHeld: boolean;
   olderRanges: KeyRange[][];
 }
 
