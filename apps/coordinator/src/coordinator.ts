@@ -256,7 +256,11 @@ export class Coordinator {
     const admin = new AdminService(
       metadata,
       tenants,
-      () => router.refresh(),
+      async () => {
+        await router.refresh();
+        // A ring change here may have admitted a migration: drive it without waiting a poll.
+        driver.wake();
+      },
       (node) =>
         storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
       config.hash_ring.virtual_nodes,

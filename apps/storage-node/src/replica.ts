@@ -14,6 +14,8 @@ import type { Engine } from './engine';
 import type { HintStore, HintTarget } from './hints/hint-store';
 import { encodeDataKey } from './versions/engine-keys';
 import {
+  checkElement,
+  InvalidRequestError,
   validateHintTarget,
   validateKey,
   validateValue,
@@ -80,11 +82,7 @@ export class Replica {
   }
 
   async repair(request: ReplicaRepair): Promise<VersionSet> {
-    validateTenantId(request.tenantId);
-    validateKey(request.key, this.limits);
-    for (const sibling of request.versions.siblings) {
-      if (!sibling.tombstone) validateValue(sibling.value, this.limits);
-    }
+    this.validateRepair(request);
     if (request.hintFor) {
       validateHintTarget(request.hintFor);
       await this.storeHint(
@@ -99,12 +97,44 @@ export class Replica {
     return this.versions.repair(request.tenantId, request.key, request.versions, request.policy);
   }
 
+  /**
+   * Merges every item as repair() does (never as a hint). All items are checked first: one
+   * invalid item refuses the batch, naming it (`items[3].key`), and nothing is merged. The merges
+   * start in the same turn, so the engine groups their commit-log appends into one fsync;
+   * resolves once every one is durable.
+   */
+  async repairBatch(items: readonly ReplicaRepair[]): Promise<void> {
+    items.forEach((item, index) => {
+      checkElement(`items[${index}]`, () => this.validateRepair(item));
+      if (item.hintFor) {
+        throw new InvalidRequestError(
+          `items[${index}].hint_for`,
+          item.hintFor.nodeId,
+          'is not taken in a batch',
+        );
+      }
+    });
+    await Promise.all(
+      items.map((item) =>
+        this.versions.repair(item.tenantId, item.key, item.versions, item.policy),
+      ),
+    );
+  }
+
   get hintsPending(): number {
     return this.hints.pending;
   }
 
   get engineError(): Error | undefined {
     return this.engine.backgroundError;
+  }
+
+  private validateRepair(request: ReplicaRepair): void {
+    validateTenantId(request.tenantId);
+    validateKey(request.key, this.limits);
+    for (const sibling of request.versions.siblings) {
+      if (!sibling.tombstone) validateValue(sibling.value, this.limits);
+    }
   }
 
   private async storeHint(

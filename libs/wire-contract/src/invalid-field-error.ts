@@ -9,7 +9,8 @@ export class InvalidFieldError extends Error {
     /** The field as the proto spells it, e.g. `tenant_id` or `versions.siblings[0].dot`. */
     readonly field: string,
     readonly value: unknown,
-    reason: string,
+    /** What is wrong with it, e.g. `is required`. */
+    readonly reason: string,
   ) {
     super(`${field} ${reason} (got ${describeValue(value)})`);
     this.name = new.target.name;

@@ -3,7 +3,7 @@
 // 127.0.0.1 with free ports and data in a temp dir that stop() removes. Nodes are registered and
 // the RF 3 tenant created through the coordinator's public gRPC API.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +26,8 @@ const STOP_TIMEOUT_MS = 15_000;
 const ADMIN_DEADLINE_MS = 10_000;
 /** Lines of a child's stderr kept to explain a failed start. */
 const STDERR_LINES_KEPT = 20;
+/** Set to a directory to keep each child's JSON log there as <name>.log (where the time goes). */
+const LOG_DIR = process.env['PAIRDB_BENCH_LOG_DIR'];
 
 export type SyncPolicy = 'always' | 'none';
 
@@ -96,6 +98,7 @@ export class ServiceProcess {
         clearTimeout(timer);
         fail(`exited with ${child.exitCode ?? child.signalCode}`);
       });
+      if (LOG_DIR) child.stdout!.pipe(createWriteStream(path.join(LOG_DIR, `${this.name}.log`)));
       // Every line is read, so a chatty log never blocks the child on a full pipe.
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (!line.includes(readyMessage)) return;

@@ -5,6 +5,7 @@
 // - foreground QUORUM write throughput during the migration, as a ratio of the same load on the
 //   same cluster just before it (target in docs/architecture.md#membership-and-migrations: >= 0.9
 //   is what anti-entropy aims for; a migration's own figure is reported as measured).
+// - cores each process used in both windows, to say where the migration's CPU goes.
 // Every process runs its production bundle (apps/*/dist/main.js) on 127.0.0.1 with free ports;
 // the load runs in this process, so its CPU is shared with the servers on a small machine.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   ServiceProcess,
   STORAGE_NODE_BUNDLE,
 } from '../coordinator/cluster';
+import { startCpuWindow, type CpuGroups } from '../coordinator/process-cpu';
 
 const KEYS_PER_TENANT = Number(process.env['PAIRDB_BENCH_MIGRATION_KEYS'] ?? 10_000);
 const VALUE_BYTES = 1_024;
@@ -25,6 +27,9 @@ const CLIENTS = 16;
 const BASELINE_SECONDS = 10;
 const CALL_DEADLINE_MS = 10_000;
 const MIGRATION_TIMEOUT_MS = 15 * 60_000;
+/** Set to a directory to write V8 CPU profiles of every server there (profile-summary.ts reads them). */
+const PROFILE_DIR = process.env['PAIRDB_BENCH_PROFILE_DIR'];
+const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
 const TENANTS = [
   { tenantId: 'bench-rf1', replicationFactor: 1 },
   { tenantId: 'bench-rf3', replicationFactor: 3 },
@@ -62,16 +67,21 @@ function write(client: Client, tenantId: string, key: string): Promise<unknown> 
 async function startNode(root: string, index: number) {
   const nodeId = `node-${index}`;
   const port = await freePort();
-  const node = new ServiceProcess(nodeId, STORAGE_NODE_BUNDLE, {
-    PAIRDB_NODE_ID: nodeId,
-    PAIRDB_DATA_DIR: path.join(root, nodeId),
-    PAIRDB_SERVER_HOST: '127.0.0.1',
-    PAIRDB_SERVER_PORT: String(port),
-    PAIRDB_HTTP_HOST: '127.0.0.1',
-    PAIRDB_HTTP_PORT: '0',
-    PAIRDB_STORAGE_SYNC_POLICY: 'always',
-    PAIRDB_LOGGING_LEVEL: 'info',
-  });
+  const node = new ServiceProcess(
+    nodeId,
+    STORAGE_NODE_BUNDLE,
+    {
+      PAIRDB_NODE_ID: nodeId,
+      PAIRDB_DATA_DIR: path.join(root, nodeId),
+      PAIRDB_SERVER_HOST: '127.0.0.1',
+      PAIRDB_SERVER_PORT: String(port),
+      PAIRDB_HTTP_HOST: '127.0.0.1',
+      PAIRDB_HTTP_PORT: '0',
+      PAIRDB_STORAGE_SYNC_POLICY: 'always',
+      PAIRDB_LOGGING_LEVEL: 'info',
+    },
+    nodeArgs,
+  );
   await node.start('"storage node serving"');
   return { node, nodeId, port };
 }
@@ -108,17 +118,22 @@ async function main(): Promise<void> {
       processes.push(started.node);
       nodes.push(started);
     }
-    const coordinator = new ServiceProcess('coordinator', COORDINATOR_BUNDLE, {
-      PAIRDB_NODE_ID: 'coordinator-bench',
-      PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
-      PAIRDB_SERVER_HOST: '127.0.0.1',
-      PAIRDB_SERVER_PORT: '0',
-      PAIRDB_HTTP_HOST: '127.0.0.1',
-      PAIRDB_HTTP_PORT: '0',
-      PAIRDB_METRICS_HOST: '127.0.0.1',
-      PAIRDB_METRICS_PORT: '0',
-      PAIRDB_LOGGING_LEVEL: 'info',
-    });
+    const coordinator = new ServiceProcess(
+      'coordinator',
+      COORDINATOR_BUNDLE,
+      {
+        PAIRDB_NODE_ID: 'coordinator-bench',
+        PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
+        PAIRDB_SERVER_HOST: '127.0.0.1',
+        PAIRDB_SERVER_PORT: '0',
+        PAIRDB_HTTP_HOST: '127.0.0.1',
+        PAIRDB_HTTP_PORT: '0',
+        PAIRDB_METRICS_HOST: '127.0.0.1',
+        PAIRDB_METRICS_PORT: '0',
+        PAIRDB_LOGGING_LEVEL: 'info',
+      },
+      nodeArgs,
+    );
     processes.push(coordinator);
     const ready = await coordinator.start('"coordinator serving"');
     const client = new coordinatorV1.CoordinatorServiceClient(
@@ -156,11 +171,20 @@ async function main(): Promise<void> {
         await Promise.all(batch);
       }
     }
+    const cpuGroups: CpuGroups = {
+      coordinator: [coordinator.pid!],
+      'storage nodes 1-3 (sources)': nodes.slice(0, 3).map(({ node }) => node.pid!),
+      'storage node 4 (joining)': [nodes[3]!.node.pid!],
+      'benchmark (load)': [process.pid],
+    };
     const baselineDone = new Promise((resolve) => setTimeout(resolve, BASELINE_SECONDS * 1_000));
+    const endBaselineCpu = startCpuWindow(cpuGroups);
     const baseline = await writeLoad(client, baselineDone, 'key');
+    const baselineCpu = endBaselineCpu();
 
     const joining = nodes[3]!;
     const started = performance.now();
+    const endMigrationCpu = startCpuWindow(cpuGroups);
     const added = await call<coordinatorV1.AddStorageNodeResponse>((done) =>
       client.addStorageNode(
         { nodeId: joining.nodeId, host: '127.0.0.1', port: joining.port, virtualNodes: 0 },
@@ -188,6 +212,7 @@ async function main(): Promise<void> {
     const during = await writeLoad(client, completed, 'key');
     const migration = await completed;
     const seconds = (performance.now() - started) / 1_000;
+    const migrationCpu = endMigrationCpu();
     client.close();
 
     const keys = Number(migration.keysMigrated);
@@ -207,6 +232,10 @@ async function main(): Promise<void> {
       ],
       ['during / without', (during.writesPerSecond / baseline.writesPerSecond).toFixed(2)],
       ['write errors during the migration', String(during.errors)],
+      ...Object.keys(cpuGroups).map((name): [string, string] => [
+        `cores used by ${name}, without / during`,
+        `${cores(baselineCpu[name])} / ${cores(migrationCpu[name])}`,
+      ]),
     ];
     const width = Math.max(...rows.map(([label]) => label.length));
     process.stdout.write('\n' + rows.map(([l, v]) => `${l.padEnd(width)}  ${v}`).join('\n') + '\n');
@@ -214,6 +243,10 @@ async function main(): Promise<void> {
     for (const process of processes.reverse()) await process.stop();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+function cores(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'n/a' : value.toFixed(2);
 }
 
 main().catch((error: Error) => {

@@ -1,5 +1,5 @@
 // The migration driver's edge to storage nodes (docs/architecture.md#membership-and-migrations):
-// range scans, digests, fence raises, range drops and repairs, each request carrying the ring
+// range scans, digests, fence raises, range drops and batched repairs, each request carrying the ring
 // version and the migration's driver epoch so a node refuses a stale driver. Plain unary and
 // server-streaming calls: migration traffic is bulk and rare, unlike the request paths'
 // Exchange stream. Replies come back as domain types; a gRPC error becomes a ReplicaFailure.
@@ -97,21 +97,25 @@ export class StorageAdminClient {
     }).then((reply) => ({ buckets: reply.bucketDigests, keyCount: Number(reply.keyCount) }));
   }
 
-  /** Merges `versions` into the node's copy (DVVSet sync); resolves once the node made it durable. */
-  async repair(
+  /**
+   * Merges every entry into the node's copies in one RepairBatch call (DVVSet sync, as Repair);
+   * resolves once the node made all of them durable. One invalid entry refuses the whole batch.
+   */
+  async repairBatch(
     node: ReplicaNode,
     tenantId: string,
-    key: string,
-    versions: VersionSet,
+    entries: ReadonlyArray<{ readonly key: string; readonly versions: VersionSet }>,
     policy: ConflictPolicy,
     fence: DriverFence,
   ): Promise<void> {
-    await this.unary(node, 'repair', {
-      tenantId,
-      key,
-      versions: versionSetToWire(versions),
-      conflictPolicy: conflictPolicyToWire(policy),
-      hintFor: undefined,
+    const conflictPolicy = conflictPolicyToWire(policy);
+    await this.unary(node, 'repairBatch', {
+      items: entries.map((entry) => ({
+        tenantId,
+        key: entry.key,
+        versions: versionSetToWire(entry.versions),
+        conflictPolicy,
+      })),
       ringVersion: BigInt(fence.ringVersion),
       fence: fenceToWire(fence),
     });
@@ -202,7 +206,7 @@ export class StorageAdminClient {
 interface UnaryReplies {
   healthCheck: storageV1.HealthCheckResponse;
   rangeDigest: storageV1.RangeDigestResponse;
-  repair: storageV1.RepairResponse;
+  repairBatch: storageV1.RepairBatchResponse;
   raiseRingVersion: storageV1.RaiseRingVersionResponse;
   dropRange: storageV1.DropRangeResponse;
 }

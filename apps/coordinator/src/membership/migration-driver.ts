@@ -22,7 +22,12 @@
 import type { RingLayout } from '@pairdb/hashring';
 import type { Logger } from '@pairdb/service-runtime';
 import { descends, readContext, type VersionSet } from '@pairdb/vectorclock';
-import type { DriverFence, StorageAdminClient } from '../grpc/storage-admin-client';
+import {
+  SCAN_PAGE_ENTRIES,
+  type DriverFence,
+  type ScannedEntry,
+  type StorageAdminClient,
+} from '../grpc/storage-admin-client';
 import type { CopyCheckpoint, MetadataStore, Migration, MigrationPhase } from '../metadata';
 import { isUnreachableFailure, type ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
@@ -44,10 +49,18 @@ export const DRIVER_POLL_MS_DEFAULT = 1_000;
 export const DRIVER_LEASE_MS_DEFAULT = 10_000;
 /** Pause before retrying a step that failed for a reason that may pass (a node down). */
 export const STEP_RETRY_MS = 1_000;
-/** Repairs in flight at once while copying one range. */
-export const COPY_CONCURRENCY = 32;
 /** Tries per node to hand over the layout of a finished migration's final version. */
 export const FINAL_LAYOUT_ATTEMPTS = 3;
+/**
+ * Moving ranges copied (and then verified) at once. A change moves hundreds of small ranges, so
+ * one at a time leaves every node waiting on round trips; more than a few takes the CPU the
+ * foreground needs (docs/benchmarks.md#migration-a-node-joins-under-load).
+ */
+export const COPY_TASKS_IN_FLIGHT = 8;
+/** Digest requests in flight while counting the keys to copy. */
+const KEY_COUNTS_IN_FLIGHT = 8;
+/** Ranges dropped at once in cleanup. */
+const DROPS_IN_FLIGHT = 8;
 /** Verification rounds before a range that still differs fails the migration. */
 export const VERIFY_ROUNDS_MAX = 3;
 /** How often the barrier looks at the registry. */
@@ -71,7 +84,7 @@ export type MigrationStore = Pick<
 /** The storage-node calls the driver makes (docs/architecture.md#membership-and-migrations). */
 export type MigrationStorage = Pick<
   StorageAdminClient,
-  'scan' | 'digest' | 'repair' | 'raiseRingVersion' | 'dropRange'
+  'scan' | 'digest' | 'repairBatch' | 'raiseRingVersion' | 'dropRange'
 >;
 
 export interface MigrationDriverOptions {
@@ -97,6 +110,11 @@ export class MigrationDriver {
     private readonly logger: Logger,
     private readonly options: MigrationDriverOptions,
   ) {}
+
+  /** Looks for a migration now, e.g. right after this coordinator admitted one. */
+  wake(): void {
+    this.poll();
+  }
 
   start(): void {
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? DRIVER_POLL_MS_DEFAULT);
@@ -164,6 +182,13 @@ class MigrationRun {
   private readonly stepRetryMs: number;
   /** Ranges a forced removal could not rebuild (no surviving replica), for the status. */
   private readonly lost: string[] = [];
+  /** Keys sent to destinations and not yet covered by a written checkpoint, every task. */
+  private uncheckpointedKeys = 0;
+  /** The progress write running or queued; a queued one writes the state as of its start. */
+  private progressWrite: Promise<void> = Promise.resolve();
+  private progressWriteQueued = false;
+  /** Resolves once the copy's total keys are counted. */
+  private keysCounted: Promise<void> = Promise.resolve();
   private progress = {
     keysMigrated: 0,
     bytesMigrated: 0,
@@ -356,36 +381,73 @@ class MigrationRun {
   }
 
   private async copyAndVerify(view: RingView): Promise<string | undefined> {
+    const started = performance.now();
     const plan = planMigration(view, await this.store.listTenants());
     const checkpoints = new Map<string, CopyCheckpoint>();
     for (const checkpoint of await this.store.listCopyCheckpoints(this.migration.migrationId)) {
       checkpoints.set(checkpointKey(checkpoint), checkpoint);
     }
+    this.countCheckpointed(checkpoints);
     this.progress.rangesTotal = plan.copies.length;
     this.progress.rangesDone = 0;
-    this.progress.totalKeys = await this.countKeys(plan);
+    // Counted while the copy starts; progress writes wait for the count (a status never shows a
+    // total below what is known).
+    this.keysCounted = this.countKeys(plan).then((total) => {
+      this.progress.totalKeys = total;
+    });
     this.metrics.rangesTotal.set(plan.copies.length);
-    for (const task of plan.copies) {
-      const failed = (await this.copyTask(task, checkpoints)) ?? (await this.verifyRetrying(task));
-      if (failed) return failed;
+    let differs: string | undefined;
+    // Each task is verified as soon as its copy is done; the first that must roll back stops
+    // the others from starting.
+    await forEachLimited(plan.copies, COPY_TASKS_IN_FLIGHT, async (task) => {
+      if (differs) return;
+      const failure = (await this.copyTask(task, checkpoints)) ?? (await this.verifyRetrying(task));
+      if (failure) {
+        differs ??= failure;
+        return;
+      }
       this.progress.rangesDone++;
       this.metrics.rangesDone.set(this.progress.rangesDone);
-      await this.saveProgress();
+      this.saveProgressSoon();
+    });
+    await this.saveProgress();
+    this.log.info(
+      {
+        ranges: this.progress.rangesDone,
+        keysMigrated: this.progress.keysMigrated,
+        seconds: (performance.now() - started) / 1_000,
+      },
+      differs ? 'copy stopped: a range cannot be verified' : 'moving ranges copied and verified',
+    );
+    return differs;
+  }
+
+  /**
+   * A takeover's starting counts: at least what the checkpoints cover (a progress write may have
+   * lagged the last checkpoints of the deposed driver).
+   */
+  private countCheckpointed(checkpoints: ReadonlyMap<string, CopyCheckpoint>): void {
+    let keys = 0;
+    let bytes = 0;
+    for (const checkpoint of checkpoints.values()) {
+      keys += checkpoint.keysCopied;
+      bytes += checkpoint.bytesCopied;
     }
-    return undefined;
+    this.progress.keysMigrated = Math.max(this.progress.keysMigrated, keys);
+    this.progress.bytesMigrated = Math.max(this.progress.bytesMigrated, bytes);
   }
 
   /** Keys to copy, as the sources count them now (dual writes may add more). */
   private async countKeys(plan: MigrationPlan): Promise<number> {
     let total = 0;
-    for (const task of plan.copies) {
+    await forEachLimited(plan.copies, KEY_COUNTS_IN_FLIGHT, async (task) => {
       const source = task.sources[0];
-      if (!source) continue;
+      if (!source) return;
       const digest = await this.storage
         .digest(source, task.tenantId, task.range, this.fence())
         .catch(() => undefined);
       total += digest?.keyCount ?? 0;
-    }
+    });
     return Math.max(total, this.progress.keysMigrated);
   }
 
@@ -483,41 +545,75 @@ class MigrationRun {
       current.lastKey,
       this.fence(),
     );
-    for await (const page of pages) {
-      this.checkHalted();
-      if (page.length === 0) continue;
-      // Copied but not yet covered by a checkpoint: what a takeover would copy again.
-      this.metrics.checkpointLagKeys.set(page.length);
-      await forEachLimited(page, COPY_CONCURRENCY, (entry) =>
-        this.storage.repair(
-          task.destination,
-          task.tenantId,
-          entry.key,
-          entry.versions,
-          task.policy,
-          this.fence(),
-        ),
-      );
-      const bytes = page.reduce((sum, entry) => sum + entry.sizeBytes, 0);
-      // Only after the destination acknowledged (made durable) the whole page (rule 4).
-      current = {
-        ...current,
-        lastKey: page[page.length - 1]!.engineKey,
-        keysCopied: current.keysCopied + page.length,
-        bytesCopied: current.bytesCopied + bytes,
-      };
+    try {
+      let page = await pages.next();
+      while (!page.done) {
+        this.checkHalted();
+        const entries = page.value;
+        // Read ahead: the next page arrives while this one is merged, and whether there is one
+        // tells this page's checkpoint whether it completes the copy (one write fewer per range).
+        const following = pages.next();
+        following.catch(() => undefined); // awaited below; an early exit must not leave it unhandled
+        current = await this.copyPage(task, current, entries, following);
+        checkpoints.set(key, current);
+        page = await following;
+      }
+    } finally {
+      void pages.return(undefined);
+    }
+    if (!current.completed) {
+      current = { ...current, completed: true };
       await this.store.upsertCopyCheckpoint(this.epoch, current);
       checkpoints.set(key, current);
-      this.metrics.checkpointLagKeys.set(0);
-      this.progress.keysMigrated += page.length;
-      this.progress.bytesMigrated += bytes;
-      this.metrics.keysCopied.inc(page.length);
-      this.metrics.bytesCopied.inc(bytes);
-      await this.saveProgress();
     }
-    current = { ...current, completed: true };
-    await this.store.upsertCopyCheckpoint(this.epoch, current);
-    checkpoints.set(key, current);
+  }
+
+  /**
+   * Merges one page into the destination, then writes the checkpoint that covers it: only after
+   * the destination answered, which it does once the whole page is durable (rule 4).
+   */
+  private async copyPage(
+    task: CopyTask,
+    checkpoint: CopyCheckpoint,
+    entries: readonly ScannedEntry[],
+    following: Promise<IteratorResult<ScannedEntry[]>>,
+  ): Promise<CopyCheckpoint> {
+    // Copied but not yet covered by a checkpoint: what a takeover would copy again.
+    this.uncheckpointedKeys += entries.length;
+    this.metrics.checkpointLagKeys.set(this.uncheckpointedKeys);
+    let current = checkpoint;
+    try {
+      if (entries.length > 0) {
+        await this.storage.repairBatch(
+          task.destination,
+          task.tenantId,
+          entries,
+          task.policy,
+          this.fence(),
+        );
+      }
+      const last = (await following).done === true;
+      if (entries.length === 0 && !last) return current;
+      const bytes = entries.reduce((sum, entry) => sum + entry.sizeBytes, 0);
+      current = {
+        ...current,
+        lastKey: entries.at(-1)?.engineKey ?? current.lastKey,
+        keysCopied: current.keysCopied + entries.length,
+        bytesCopied: current.bytesCopied + bytes,
+        completed: last,
+      };
+      await this.store.upsertCopyCheckpoint(this.epoch, current);
+      this.progress.keysMigrated += entries.length;
+      this.progress.bytesMigrated += bytes;
+      this.metrics.keysCopied.inc(entries.length);
+      this.metrics.bytesCopied.inc(bytes);
+    } finally {
+      this.uncheckpointedKeys -= entries.length;
+      this.metrics.checkpointLagKeys.set(this.uncheckpointedKeys);
+    }
+    // Not awaited: the checkpoint is what a takeover resumes from; this is the status.
+    this.saveProgressSoon();
+    return current;
   }
 
   /**
@@ -565,16 +661,15 @@ class MigrationRun {
             `after ${round} rounds`
           );
         }
-        await forEachLimited(behind, COPY_CONCURRENCY, ({ key, versions }) =>
-          this.storage.repair(
+        for (let start = 0; start < behind.length; start += SCAN_PAGE_ENTRIES) {
+          await this.storage.repairBatch(
             task.destination,
             task.tenantId,
-            key,
-            versions,
+            behind.slice(start, start + SCAN_PAGE_ENTRIES),
             task.policy,
             this.fence(),
-          ),
-        );
+          );
+        }
       }
     }
     return undefined;
@@ -638,7 +733,7 @@ class MigrationRun {
   /** Drops each range in full (DropRange until done), retrying failures until they pass. */
   private async dropAll(drops: readonly DropTask[], step: 'cleanup' | 'rollback'): Promise<void> {
     let keysDropped = 0;
-    for (const drop of drops) {
+    await forEachLimited(drops, DROPS_IN_FLIGHT, async (drop) => {
       let afterKey: Buffer | null = null;
       for (;;) {
         this.checkHalted();
@@ -661,15 +756,36 @@ class MigrationRun {
           await sleep(this.stepRetryMs);
         }
       }
-    }
+    });
     this.log.info({ ranges: drops.length, keysDropped }, `${step} drops done`);
   }
 
-  private async saveProgress(): Promise<void> {
-    await this.store.recordMigrationProgress(this.migration.migrationId, this.epoch, {
-      ...this.progress,
-      totalKeys: Math.max(this.progress.totalKeys, this.progress.keysMigrated),
-    });
+  /**
+   * Writes the progress as it is when the write starts. Tasks run concurrently, so writes are
+   * serialized (a later one never lands before an earlier one) and one queued behind a running
+   * write covers every caller that asks meanwhile.
+   */
+  private saveProgress(): Promise<void> {
+    if (this.progressWriteQueued) return this.progressWrite;
+    this.progressWriteQueued = true;
+    this.progressWrite = this.progressWrite
+      .catch(() => undefined)
+      .then(() => this.keysCounted)
+      .then(() => {
+        this.progressWriteQueued = false;
+        return this.store.recordMigrationProgress(this.migration.migrationId, this.epoch, {
+          ...this.progress,
+          totalKeys: Math.max(this.progress.totalKeys, this.progress.keysMigrated),
+        });
+      });
+    return this.progressWrite;
+  }
+
+  /** A progress write nobody waits for; copyAndVerify awaits the last one. */
+  private saveProgressSoon(): void {
+    this.saveProgress().catch((error: Error) =>
+      this.log.warn({ err: error.message }, 'progress write failed'),
+    );
   }
 }
 
@@ -698,16 +814,31 @@ function phaseNumber(view: RingView): number {
   return Math.max(0, phases.indexOf(view.change?.phase));
 }
 
+/**
+ * Runs `work` on every item, at most `limit` at once. After a failure no further item starts;
+ * the call rejects with the first failure once the items already started have settled, so no
+ * work outlives it.
+ */
 async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   });
-  await Promise.all(lanes);
+  const settled = await Promise.allSettled(lanes);
+  const failure = settled.find((lane) => lane.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -185,6 +185,12 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
       (r: storageV1.RepairRequest) => ({ $case: 'repair', value: r }),
       (o) => o.value as storageV1.RepairResponse,
     ),
+    repairBatch: (call, callback) => {
+      handleRepairBatch(deps, call.request).then(
+        (response) => callback(null, response),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
     healthCheck: (_call, callback) => {
       void countKeys(deps.engine).then((keyCount) =>
         callback(null, {
@@ -235,6 +241,42 @@ async function handleRaise(
   const minRingVersion = await deps.fence.raise(r.ringVersion, migrationFenceFromWire(r.fence));
   if (layout) await deps.layout.adopt(layout);
   return minRingVersion;
+}
+
+/**
+ * A migration's batch of repairs: the batch is fenced once (a driver fence is required, rule 6 of
+ * docs/architecture.md#fencing), every item checked before any is merged, and the answer sent once
+ * all are durable (rule 4: the driver writes its checkpoint after it).
+ */
+async function handleRepairBatch(
+  deps: HandlerDeps,
+  r: storageV1.RepairBatchRequest,
+): Promise<storageV1.RepairBatchResponse> {
+  const stop = deps.metrics.requestDuration.startTimer({ operation: 'repair_batch' });
+  try {
+    if (!deps.isServing()) {
+      throw new NotServingError('storage node is not serving (starting or shutting down)');
+    }
+    if (!r.fence) throw new InvalidRequestError('fence', r.fence, 'is required');
+    const items = r.items.map((item, index) => ({
+      tenantId: item.tenantId,
+      key: item.key,
+      versions: versionSetFromWire(`items[${index}].versions`, item.versions),
+      policy: conflictPolicyFromWire(`items[${index}].conflict_policy`, item.conflictPolicy),
+    }));
+    await deps.fence.admit({ ringVersion: r.ringVersion, fence: migrationFenceFromWire(r.fence) });
+    await deps.replica.repairBatch(items);
+    deps.metrics.requests.inc({ operation: 'repair_batch', status: 'OK' });
+    return { itemsMerged: items.length };
+  } catch (error) {
+    deps.metrics.requests.inc({
+      operation: 'repair_batch',
+      status: status[statusCodeOf(error)] ?? 'UNKNOWN',
+    });
+    throw error;
+  } finally {
+    stop();
+  }
 }
 
 async function handleDigest(

@@ -52,3 +52,21 @@ export function validateHintTarget(target: { readonly nodeId: string }): void {
     );
   }
 }
+
+/**
+ * Runs `check` on one element of a repeated field, naming the element in the error it throws:
+ * a batch item's `key` becomes `items[3].key`, so the caller learns which item is wrong.
+ */
+export function checkElement(field: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof InvalidFieldError) {
+      throw new InvalidRequestError(`${field}.${error.field}`, error.value, error.reason);
+    }
+    if (error instanceof RequestTooLargeError) {
+      throw new RequestTooLargeError(`${field}.${error.field}`, error.sizeBytes, error.limitBytes);
+    }
+    throw error;
+  }
+}

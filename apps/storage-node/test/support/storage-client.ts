@@ -43,6 +43,15 @@ export class TestStorageClient {
     return call(this.raw.repair.bind(this.raw), storageV1.RepairRequest.fromPartial(request));
   }
 
+  repairBatch(
+    request: Partial<storageV1.RepairBatchRequest>,
+  ): Promise<storageV1.RepairBatchResponse> {
+    return call(
+      this.raw.repairBatch.bind(this.raw),
+      storageV1.RepairBatchRequest.fromPartial(request),
+    );
+  }
+
   raiseRingVersion(
     request: Partial<storageV1.RaiseRingVersionRequest>,
   ): Promise<storageV1.RaiseRingVersionResponse> {
