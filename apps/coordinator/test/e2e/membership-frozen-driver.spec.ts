@@ -78,7 +78,12 @@ describeWithService('a migration driver frozen past its lease at each step', pla
   function freezeDriverAt(
     step: FrozenStep,
     bystander: CoordinatorProcess | undefined,
-  ): Promise<{ driver: CoordinatorProcess; epoch: number; bystander: CoordinatorProcess }> {
+  ): Promise<{
+    driver: CoordinatorProcess;
+    epoch: number;
+    bystander: CoordinatorProcess;
+    migrationId: string;
+  }> {
     return new Promise((resolve) => {
       const cancels: (() => void)[] = [];
       for (const coordinator of cluster.coordinators) {
@@ -91,7 +96,12 @@ describeWithService('a migration driver frozen past its lease at each step', pla
               const other = bystander ?? cluster.coordinators.find((c) => c !== coordinator)!;
               if (!bystander) other.signal('SIGSTOP');
               for (const cancel of cancels) cancel();
-              resolve({ driver: coordinator, epoch: Number(line['epoch']), bystander: other });
+              resolve({
+                driver: coordinator,
+                epoch: Number(line['epoch']),
+                bystander: other,
+                migrationId: String(line['migrationId']),
+              });
             },
           ),
         );
@@ -105,10 +115,11 @@ describeWithService('a migration driver frozen past its lease at each step', pla
     early?.signal('SIGSTOP');
     const freezing = freezeDriverAt(step, early);
     for (const load of loads) load.start();
-    let migrationId = '';
+    // The admitting coordinator may drive at once and be frozen before it answers: the id comes
+    // from the driver's log line, and the admission's answer is awaited only after the resume.
+    const admission = admit().catch(() => undefined);
     try {
-      migrationId = await admit();
-      const { driver, epoch, bystander } = await freezingWithin(freezing, migrationId);
+      const { driver, epoch, bystander, migrationId } = await freezingWithin(freezing);
       const next = await cluster.driverOf(migrationId, TAKEOVER_TIMEOUT_MS, epoch);
       expect([driver, bystander]).not.toContain(next.coordinator);
       const takeover = next.coordinator.logs.find(
@@ -148,6 +159,7 @@ describeWithService('a migration driver frozen past its lease at each step', pla
       }
     } finally {
       for (const c of cluster.coordinators) c.signal('SIGCONT');
+      await admission;
       for (const load of loads) await load.stop();
     }
     members = nextMembers;
@@ -163,12 +175,12 @@ describeWithService('a migration driver frozen past its lease at each step', pla
     }
   }
 
-  /** The freeze, or a failure naming the step if no driver reached it. */
-  async function freezingWithin<T>(freezing: Promise<T>, migrationId: string): Promise<T> {
+  /** The freeze, or a failure if no driver reached the step. */
+  async function freezingWithin<T>(freezing: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`no driver of ${migrationId} reached the step`)),
+        () => reject(new Error('no driver reached the step')),
         TAKEOVER_TIMEOUT_MS,
       );
     });
