@@ -199,6 +199,28 @@ export class FaultCluster {
     }
   }
 
+  /**
+   * A driver frozen and resumed at its log line `resumedFrom` committed no step and finished
+   * nothing after it, and the migration finished exactly once, as `status`, by another driver.
+   */
+  expectFinishedOnce(
+    migrationId: string,
+    status: string,
+    frozen: CoordinatorProcess,
+    resumedFrom: number,
+  ): void {
+    const afterResume = frozen.current.logs.slice(resumedFrom);
+    expect(
+      afterResume.filter(
+        (l) => l.msg === 'migration step committed' || l.msg === 'migration finished',
+      ),
+    ).toEqual([]);
+    const finished = this.coordinators.flatMap((c) =>
+      c.logs.filter((l) => l.msg === 'migration finished' && l['migrationId'] === migrationId),
+    );
+    expect(finished.map((l) => l['status'])).toEqual([status]);
+  }
+
   async stop(): Promise<void> {
     for (const coordinator of this.coordinators) {
       coordinator.close();

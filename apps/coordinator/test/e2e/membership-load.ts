@@ -428,3 +428,17 @@ export async function scanAsDriver(
     client.close();
   }
 }
+
+/**
+ * After a change under `load`: no read saw a lost or older value, every acknowledged key reads
+ * back, and each is stored on exactly its preference list among `members`.
+ */
+export async function expectNothingLost(
+  load: Load,
+  members: readonly StorageNodeAddress[],
+  replicationFactor: number,
+): Promise<void> {
+  expect(load.problems.slice(0, 10)).toEqual([]);
+  await expectAllReadable(load);
+  await expectPlacedExactly(members, load.tenantId, replicationFactor, load.acknowledged.keys());
+}

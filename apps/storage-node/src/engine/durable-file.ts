@@ -1,8 +1,8 @@
 // Replacing a small file so that a crash leaves either the old bytes or the new ones, never a
 // mix, and the new ones survive once the promise resolves: write a temporary file, fsync it,
 // rename it over the target, fsync the directory (so the rename itself is durable). The
-// manifest and the storage node's fence file are written this way
-// (docs/architecture.md#invariants, 13 and 21).
+// manifest and the storage node's fence and layout files are written this way
+// (docs/architecture.md#invariants, 13 and 21), and read back with readFileIfPresent.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -26,5 +26,15 @@ export async function replaceFileDurably(
     await directory.sync();
   } finally {
     await directory.close();
+  }
+}
+
+/** The bytes of `file`, or undefined when it does not exist (a data directory never given one). */
+export function readFileIfPresent(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

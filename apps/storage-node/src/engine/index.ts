@@ -2,7 +2,7 @@
 export { Engine, KEY_BYTES_MAX, VALUE_BYTES_MAX } from './engine';
 export type { BatchOp, EngineStats, IterateRange, LevelStats, Snapshot } from './engine';
 export { crc32 } from './crc32';
-export { replaceFileDurably } from './durable-file';
+export { readFileIfPresent, replaceFileDurably } from './durable-file';
 export { ENGINE_DEFAULTS } from './engine-options';
 export type { EngineLogger, EngineOptions } from './engine-options';
 export type { SyncPolicy } from './commit-log';

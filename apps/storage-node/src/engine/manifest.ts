@@ -20,10 +20,9 @@
  * - level is 0..LEVEL_COUNT-1; files of levels >= 1 do not overlap within their level;
  * - nothing follows the crc: trailing bytes are corruption.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from './crc32';
-import { replaceFileDurably } from './durable-file';
+import { readFileIfPresent, replaceFileDurably } from './durable-file';
 import { CorruptionError } from './errors';
 import { MANIFEST_FILE, MANIFEST_TEMP_FILE } from './file-names';
 import { readUint64, writeUint64 } from './uint64';
@@ -162,14 +161,8 @@ function readKey(
 /** The manifest of `dir`, or undefined when there is none (a new data directory). */
 export function readManifest(dir: string): ManifestState | undefined {
   const file = path.join(dir, MANIFEST_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return decodeManifest(bytes, file);
+  const bytes = readFileIfPresent(file);
+  return bytes === undefined ? undefined : decodeManifest(bytes, file);
 }
 
 /** Atomically replaces the manifest of `dir` with `state`; durable when the promise resolves. */

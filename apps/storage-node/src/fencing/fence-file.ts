@@ -19,9 +19,8 @@
  * A missing file is a node that was never raised (minimum 0). FENCE.tmp is never read: a crash
  * between its write and the rename leaves the previous FENCE, whose raise was never answered.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { crc32, replaceFileDurably } from '../engine';
+import { crc32, readFileIfPresent, replaceFileDurably } from '../engine';
 import { CorruptFenceFileError } from './errors';
 
 export const FENCE_FILE = 'FENCE';
@@ -122,14 +121,8 @@ export function decodeFence(bytes: Buffer, file: string): FenceState {
 /** The fence of data directory `dir`; INITIAL_FENCE when it has no fence file. */
 export function readFenceFile(dir: string): FenceState {
   const file = path.join(dir, FENCE_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return INITIAL_FENCE;
-    throw error;
-  }
-  return decodeFence(bytes, file);
+  const bytes = readFileIfPresent(file);
+  return bytes === undefined ? INITIAL_FENCE : decodeFence(bytes, file);
 }
 
 /** Atomically replaces the fence file of `dir` with `state`; durable when the promise resolves. */

@@ -24,7 +24,6 @@
  *
  * A missing file is a node that was never given a layout: it judges nothing.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type {
   LayoutChange,
@@ -33,7 +32,7 @@ import type {
   MemberState,
   RingLayout,
 } from '@pairdb/hashring';
-import { crc32, replaceFileDurably } from '../engine';
+import { crc32, readFileIfPresent, replaceFileDurably } from '../engine';
 import { CorruptLayoutFileError } from './errors';
 
 export const LAYOUT_FILE = 'LAYOUT';
@@ -159,14 +158,8 @@ export function decodeLayout(bytes: Buffer, file: string): RingLayout {
 /** The layout kept in data directory `dir`; undefined when it has none. */
 export function readLayoutFile(dir: string): RingLayout | undefined {
   const file = path.join(dir, LAYOUT_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return decodeLayout(bytes, file);
+  const bytes = readFileIfPresent(file);
+  return bytes === undefined ? undefined : decodeLayout(bytes, file);
 }
 
 /** Atomically replaces the layout file of `dir`; durable when the promise resolves. */
