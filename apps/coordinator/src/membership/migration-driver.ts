@@ -355,6 +355,7 @@ class MigrationRun {
         }
       }
     }
+    this.log.info({ ringVersion: this.migration.ringVersion }, 'fences raised');
   }
 
   private async advance(

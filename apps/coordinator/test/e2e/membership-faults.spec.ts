@@ -178,7 +178,16 @@ describeWithService('membership under faults', plan, () => {
         frozen.signal('SIGSTOP');
         const next = await cluster.driverOf(migrationId, 60_000, driver.epoch);
         expect(next.coordinator).not.toBe(frozen);
-        // The new driver raised every node's fence with its epoch before copying on.
+        // The new driver raises every node's fence with its epoch before copying on. (Progress
+        // alone does not show it: the frozen driver's last progress write may land after the
+        // freeze.)
+        await next.coordinator.current.waitForLog(
+          (l) =>
+            l.msg === 'fences raised' &&
+            l['migrationId'] === migrationId &&
+            Number(l['epoch']) === next.epoch,
+          60_000,
+        );
         await sampler.until(
           'the new driver copies',
           (s) => s.keysMigrated > stoppedAt.keysMigrated || s.phase !== 'data_copy',
