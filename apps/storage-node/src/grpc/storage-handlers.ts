@@ -43,6 +43,12 @@ import { DeadlinePassedError, NotServingError, statusCodeOf, toGrpcError } from 
 export const SCAN_PAGE_SIZE_DEFAULT = 256;
 /** Largest page a caller may ask for: bounds one message. */
 export const SCAN_PAGE_SIZE_MAX = 4096;
+/**
+ * A page also ends once its version sets reach this many bytes: values go up to 1 MiB, so a page
+ * of thousands could exceed a gRPC message (and the RepairBatch a migration makes of it). With
+ * one more entry past the cap a page stays under the 4 MiB a stock gRPC client accepts.
+ */
+export const SCAN_PAGE_BYTES_MAX = 1024 * 1024;
 /** HealthCheck stops counting keys here, so the call stays short; the count is then a floor. */
 export const KEY_COUNT_MAX = 10_000_000;
 /** Keys counted per event-loop turn: requests interleave with a long count. */
@@ -450,6 +456,7 @@ async function handleScan(
     await deps.fence.admit({ ringVersion: r.ringVersion, fence: migrationFenceFromWire(r.fence) });
     snapshot = deps.engine.snapshot();
     let page: storageV1.ScannedVersion[] = [];
+    let pageBytes = 0;
     const query = { ...range, tenantId: r.tenantId, afterKey: Buffer.from(r.afterKey) };
     for (const entry of scanTokenRange(deps.engine, query, snapshot)) {
       if (call.cancelled) return;
@@ -460,9 +467,11 @@ async function handleScan(
         versions: versionSetToWire(entry.versions),
         engineKey: entry.engineKey,
       });
-      if (page.length >= pageSize) {
+      pageBytes += entry.encodedBytes;
+      if (page.length >= pageSize || pageBytes >= SCAN_PAGE_BYTES_MAX) {
         const flowing = call.write({ entries: page });
         page = [];
+        pageBytes = 0;
         if (!flowing) await new Promise((resolve) => call.once('drain', resolve));
       }
     }

@@ -12,6 +12,8 @@ export interface ScannedVersion {
   readonly token: Token;
   readonly engineKey: Buffer;
   readonly versions: VersionSet;
+  /** Bytes of the stored encoding: what a page of these costs on the wire, about. */
+  readonly encodedBytes: number;
 }
 
 export interface TokenRangeQuery {
@@ -50,8 +52,8 @@ export function* scanTokenRange(
   snapshot: Snapshot,
 ): Generator<ScannedVersion> {
   for (const entry of scanTokenRangeEncoded(engine, query, snapshot)) {
-    const { encoded: _encoded, ...rest } = entry;
-    yield { ...rest, versions: decodeVersionSet(entry.encoded) };
+    const { encoded, ...rest } = entry;
+    yield { ...rest, versions: decodeVersionSet(encoded), encodedBytes: encoded.length };
   }
 }
 

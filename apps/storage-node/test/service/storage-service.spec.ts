@@ -1,6 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { checkHealth, listServices, STORAGE_SERVICE_NAME } from '@pairdb/proto';
+import { checkHealth, listServices, STORAGE_SERVICE_NAME, storageV1 } from '@pairdb/proto';
 import { freePort } from '@pairdb/test-ports';
+import { SCAN_PAGE_BYTES_MAX } from '../../src/grpc/storage-handlers';
 import type { StorageNode } from '../../src/node';
 import {
   dot,
@@ -389,6 +390,37 @@ describe('storage node service over gRPC', () => {
     expect(inHalf.map((e) => e.key)).toEqual(
       all.filter((e) => e.token <= 2n ** 63n).map((e) => e.key),
     );
+  });
+
+  it('ends a ScanRange page at SCAN_PAGE_BYTES_MAX bytes, whatever its page size', async () => {
+    const valueBytes = 900 * 1024;
+    const keys = 12;
+    for (let i = 0; i < keys; i++) {
+      await client.write({
+        tenantId: 'big',
+        key: `k${i}`,
+        value: Buffer.alloc(valueBytes, i),
+        dot: dot('c1', 2000 + i),
+      });
+    }
+    const stream = client.raw.scanRange(
+      storageV1.ScanRangeRequest.fromPartial({
+        range: { start: 0n, end: 0n },
+        tenantId: 'big',
+        pageSize: 4096,
+      }),
+    );
+    const pages: number[][] = [];
+    for await (const page of stream as AsyncIterable<storageV1.ScanRangeResponse>) {
+      pages.push(page.entries.map((e) => e.versions!.siblings[0]!.value.length));
+    }
+    expect(pages.flat()).toHaveLength(keys);
+    // Each page stops at the entry that reaches the cap: at most the cap plus one value.
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) {
+      const bytes = page.reduce((sum, size) => sum + size, 0);
+      expect(bytes).toBeLessThan(SCAN_PAGE_BYTES_MAX + valueBytes + 4096);
+    }
   });
 
   it('answers a bad ScanRange with INVALID_ARGUMENT on the stream instead of leaving it open', async () => {
