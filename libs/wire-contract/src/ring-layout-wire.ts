@@ -1,14 +1,14 @@
 // A ring version's layout (@pairdb/hashring RingLayout) to and from storage.proto's RingLayout,
 // which the migration driver sends with every fence raise (docs/architecture.md#fencing). The
 // node checks everything it reads: a layout it misread would refuse writes it must take.
-import {
-  VIRTUAL_NODES_MAX,
-  VIRTUAL_NODES_MIN,
-  type LayoutChange,
-  type LayoutChangeType,
-  type LayoutMember,
-  type MemberState,
-  type RingLayout,
+// Types only from @pairdb/hashring: this library is loaded by the client too (the CLI's `get`),
+// which must not load ring code (apps/cli/test/e2e/lazy-loading.spec.ts).
+import type {
+  LayoutChange,
+  LayoutChangeType,
+  LayoutMember,
+  MemberState,
+  RingLayout,
 } from '@pairdb/hashring';
 import { storageV1 } from '@pairdb/proto';
 import { InvalidFieldError } from './invalid-field-error';
@@ -17,6 +17,11 @@ import { TENANT_ID_LENGTH_MAX, TENANT_ID_PATTERN } from './tenant-id';
 /** Highest replication factor a layout may carry: far above any tenant's, and one byte on disk. */
 export const LAYOUT_REPLICATION_FACTOR_MAX = 255;
 const PORT_MAX = 65_535;
+/**
+ * A member's virtual nodes as the wire and the layout file (a u16) carry them; the ring's own,
+ * lower bound is checked when the node builds the placement (InvalidVirtualNodeCountError).
+ */
+export const LAYOUT_VIRTUAL_NODES_MAX = 65_535;
 
 const STATE_TO_WIRE: Record<MemberState, storageV1.MemberState> = {
   joining: storageV1.MemberState.MEMBER_STATE_JOINING,
@@ -103,11 +108,15 @@ function memberFromWire(field: string, wire: storageV1.RingMember): LayoutMember
   if (!Number.isInteger(wire.port) || wire.port < 1 || wire.port > PORT_MAX) {
     throw new InvalidFieldError(`${field}.port`, wire.port, `is not in 1..${PORT_MAX}`);
   }
-  if (wire.virtualNodes < VIRTUAL_NODES_MIN || wire.virtualNodes > VIRTUAL_NODES_MAX) {
+  if (
+    !Number.isInteger(wire.virtualNodes) ||
+    wire.virtualNodes < 1 ||
+    wire.virtualNodes > LAYOUT_VIRTUAL_NODES_MAX
+  ) {
     throw new InvalidFieldError(
       `${field}.virtual_nodes`,
       wire.virtualNodes,
-      `is not in ${VIRTUAL_NODES_MIN}..${VIRTUAL_NODES_MAX}`,
+      `is not in 1..${LAYOUT_VIRTUAL_NODES_MAX}`,
     );
   }
   return {

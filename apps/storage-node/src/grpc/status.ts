@@ -1,5 +1,6 @@
 // The one place storage-node errors become gRPC statuses (docs/architecture.md#errors): a table
 // of error class to code; the status itself is built by @pairdb/wire-contract.
+import { HashRingError } from '@pairdb/hashring';
 import { status, type ServerErrorResponse } from '@grpc/grpc-js';
 import {
   buildGrpcError,
@@ -39,6 +40,8 @@ export class DeadlinePassedError extends Error {
 
 const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [InvalidFieldError, status.INVALID_ARGUMENT],
+  // A layout whose ring cannot be built (e.g. virtual nodes past the ring's bound).
+  [HashRingError, status.INVALID_ARGUMENT],
   // The fence (docs/architecture.md#fencing): ABORTED is answered for nothing else, so the
   // coordinator can reload its ring and retry; a stale driver epoch is a driver that must stop.
   [StaleRingVersionError, STALE_RING_VERSION_CODE],

@@ -68,6 +68,16 @@ describe('storage node process ownership check', () => {
     try {
       const before = await client.write(write(theirs));
       expect(before).toBeDefined();
+      // A layout whose ring cannot be built (virtual nodes past the ring's bound) is refused.
+      const unbuildable = ringLayoutToWire({
+        ...layout,
+        members: layout.members.map((m) => ({ ...m, virtualNodes: 5_000 })),
+      });
+      const badLayout = await grpcError(
+        client.raiseRingVersion({ ringVersion: 4n, layout: unbuildable }),
+      );
+      expect(badLayout.code).toBe(status.INVALID_ARGUMENT);
+      expect(badLayout.details).toContain('virtualNodes must be an integer in');
       await client.raiseRingVersion({ ringVersion: 5n, layout: ringLayoutToWire(layout) });
       const refused = await grpcError(client.write(write(theirs)));
       expect(refused.code).toBe(status.FAILED_PRECONDITION);
