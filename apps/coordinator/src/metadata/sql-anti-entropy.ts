@@ -19,7 +19,7 @@ import {
   type AntiEntropyPassNode,
 } from './metadata-store';
 import { serializableTransaction } from './serializable-transaction';
-import type { SqlExecutor, SqlRow } from './sql-executor';
+import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
 import { decodeInteger, decodeText, decodeUnixMs } from './sql-values';
 
 const leaseEnd = (param: string): string =>
@@ -75,7 +75,9 @@ export class SqlAntiEntropy {
          WHERE lease_id = 1 AND runner_instance_id = $1 AND epoch = $2 FOR SHARE`,
         [pass.runnerInstanceId, pass.epoch],
       );
-      if (held.length === 0) throw await this.stale(pass.runnerInstanceId, pass.epoch);
+      if (held.length === 0) {
+        throw await this.stale(pass.runnerInstanceId, pass.epoch, transaction);
+      }
       await transaction.query(
         `INSERT INTO anti_entropy_passes (pass_id, runner_instance_id, epoch, ring_version,
            started_at, completed_at, ranges_compared, buckets_differing, keys_repaired)
@@ -132,10 +134,13 @@ export class SqlAntiEntropy {
     return passes.map((row) => passFrom(row, nodesByPass));
   }
 
-  private async stale(instanceId: string, epoch: number): Promise<StaleAntiEntropyRunnerError> {
-    const rows = await this.executor.query(
-      'SELECT epoch FROM anti_entropy_lease WHERE lease_id = 1',
-    );
+  /** Inside a transaction, reads through it: PGlite has one connection. */
+  private async stale(
+    instanceId: string,
+    epoch: number,
+    queryable: SqlQueryable = this.executor,
+  ): Promise<StaleAntiEntropyRunnerError> {
+    const rows = await queryable.query('SELECT epoch FROM anti_entropy_lease WHERE lease_id = 1');
     const current = rows.length > 0 ? decodeInteger(rows[0]!.epoch, 'epoch') : 0;
     return new StaleAntiEntropyRunnerError(instanceId, epoch, current);
   }
