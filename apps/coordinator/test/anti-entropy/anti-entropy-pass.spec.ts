@@ -263,12 +263,15 @@ describe('anti-entropy pass', () => {
       null,
     );
     replicas.minRingVersion = 6;
-    const views: RingViews & { refreshes: number } = {
-      current: old,
+    let current = old;
+    const views = {
+      get current() {
+        return current;
+      },
       refreshes: 0,
       async refresh() {
         this.refreshes++;
-        this.current = newer;
+        current = newer;
       },
     };
     const totals = await pass(replicas, views, [t]);
