@@ -17,6 +17,15 @@ export const DRIVER_LEASE_MS_MIN = 500;
 /** Longest: a crashed driver's migration waits this long for another coordinator to resume it. */
 export const DRIVER_LEASE_MS_MAX = 10 * 60_000;
 
+/** Shortest pause between anti-entropy passes: an idle cluster still leaves CPU to requests. */
+export const ANTI_ENTROPY_PASS_INTERVAL_MS_MIN = 100;
+/** Longest: a week; anything longer is a unit mistake. */
+export const ANTI_ENTROPY_PASS_INTERVAL_MS_MAX = 7 * 24 * 3_600_000;
+/** Ranges compared at once: each holds a scan of every owner's differing buckets in memory. */
+export const ANTI_ENTROPY_RANGES_IN_FLIGHT_MAX = 64;
+/** Digest buckets per range: the storage node's own bound on a digest request. */
+export const ANTI_ENTROPY_BUCKETS_MAX = 65_536;
+
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
 
 export const coordinatorConfigSchema = z.object({
@@ -111,6 +120,28 @@ export const coordinatorConfigSchema = z.object({
     .object({
       queue_max: integer(10_000, { min: 1, max: 10_000_000 }),
       workers: integer(4, { min: 1, max: 256 }),
+    })
+    .prefault({}),
+  /**
+   * Background anti-entropy (docs/architecture.md#anti-entropy). One coordinator at a time
+   * runs passes, holding a lease as long as membership.driver_lease_ms.
+   */
+  anti_entropy: z
+    .object({
+      /** Default true; tests that need a replica left stale turn it off. */
+      enabled: flag(true),
+      /**
+       * Pause between passes, default 10 s: a local cluster of 10,000 keys heals within a
+       * minute of a node coming back empty. Production: minutes to an hour (each pass scans
+       * every replica's keys until digests are incremental).
+       */
+      pass_interval: durationMs('10s').pipe(
+        z.number().min(ANTI_ENTROPY_PASS_INTERVAL_MS_MIN).max(ANTI_ENTROPY_PASS_INTERVAL_MS_MAX),
+      ),
+      /** Ranges compared at once, default 2: each range costs a scan on every owner. */
+      ranges_in_flight: integer(2, { min: 1, max: ANTI_ENTROPY_RANGES_IN_FLIGHT_MAX }),
+      /** Digest buckets per range, default 64: more buckets, narrower scans of what differs. */
+      bucket_count: integer(64, { min: 1, max: ANTI_ENTROPY_BUCKETS_MAX }),
     })
     .prefault({}),
   metrics: z

@@ -32,6 +32,8 @@ import { ReadPath } from './paths/read-path';
 import { ReadRepairQueue } from './paths/read-repair';
 import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
+import { AntiEntropyMetrics } from './anti-entropy/anti-entropy-metrics';
+import { AntiEntropyRunner } from './anti-entropy/anti-entropy-runner';
 import { StorageAdminClient } from './grpc/storage-admin-client';
 import { MigrationDriver } from './membership/migration-driver';
 import { MigrationMetrics } from './membership/migration-metrics';
@@ -48,6 +50,8 @@ interface Parts {
   lease: CoordinatorLease;
   router: RingRouter;
   driver: MigrationDriver;
+  /** Absent when anti_entropy.enabled is false. */
+  antiEntropy: AntiEntropyRunner | undefined;
   storageAdmin: StorageAdminClient;
   transport: StreamingReplicaTransport;
   repairs: ReadRepairQueue;
@@ -272,6 +276,26 @@ export class Coordinator {
       logger,
       { instanceId: lease.instanceId, leaseMs: config.membership.driver_lease_ms },
     );
+    const antiEntropy = config.anti_entropy.enabled
+      ? new AntiEntropyRunner(
+          {
+            store: metadata,
+            storage: storageAdmin,
+            views: router,
+            metrics: new AntiEntropyMetrics(metrics.registry),
+            logger: logger.child({ component: 'anti-entropy' }),
+            inFlight,
+            canServe: () => lease.valid,
+          },
+          {
+            instanceId: lease.instanceId,
+            leaseMs: config.membership.driver_lease_ms,
+            passIntervalMs: config.anti_entropy.pass_interval,
+            rangesInFlight: config.anti_entropy.ranges_in_flight,
+            bucketCount: config.anti_entropy.bucket_count,
+          },
+        )
+      : undefined;
     const lifecycle = { draining: false };
     const http = await Coordinator.startHttp(
       config,
@@ -302,6 +326,7 @@ export class Coordinator {
       'coordinator serving',
     );
     driver.start();
+    antiEntropy?.start();
     return new Coordinator({
       config,
       logger,
@@ -310,6 +335,7 @@ export class Coordinator {
       lease,
       router,
       driver,
+      antiEntropy,
       storageAdmin,
       transport,
       repairs,
@@ -381,6 +407,7 @@ export class Coordinator {
     p.lifecycle.draining = true;
     await p.grpc.drain(p.config.server.shutdown_timeout);
     await p.driver.stop();
+    await p.antiEntropy?.stop();
     p.storageAdmin.close();
     await p.repairs.idle();
     await p.router.stop();

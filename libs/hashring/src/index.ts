@@ -33,6 +33,8 @@ export {
   type Token,
 } from './token';
 export {
+  bucketOfToken,
+  bucketRange,
   rangeContains,
   rangeFraction,
   rangeWidth,

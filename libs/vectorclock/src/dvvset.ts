@@ -46,7 +46,7 @@
 
 import { compareDots, dotsEqual, type Dot } from './dot';
 import { VersionArgumentError } from './errors';
-import { covers, joinVersionVectors, VersionVector } from './version-vector';
+import { covers, joinVersionVectors, VersionVector, versionVectorsEqual } from './version-vector';
 
 export interface ValueSibling {
   readonly dot: Dot;
@@ -135,6 +135,23 @@ export function lwwWinner(set: VersionSet): Sibling | undefined {
     if (winner === undefined || compareDots(sibling.dot, winner.dot) > 0) winner = sibling;
   }
   return winner;
+}
+
+/**
+ * Equal sets, as equal canonical encodings would say, without encoding both: siblings are kept
+ * sorted by dot with no dot twice, so equal sets pair up in order. Read repair and anti-entropy
+ * repair a replica whose set is not equal to the merge of all replies.
+ */
+export function versionSetsEqual(a: VersionSet, b: VersionSet): boolean {
+  if (a.siblings.length !== b.siblings.length) return false;
+  if (!versionVectorsEqual(a.context, b.context)) return false;
+  return a.siblings.every((sibling, index) => {
+    const other = b.siblings[index]!;
+    if (!dotsEqual(sibling.dot, other.dot)) return false;
+    if (isTombstone(sibling) || isTombstone(other))
+      return isTombstone(sibling) === isTombstone(other);
+    return Buffer.compare(sibling.value, other.value) === 0;
+  });
 }
 
 /** The LWW policy: keep only the winner; the context is unchanged (it still saw the losers). */

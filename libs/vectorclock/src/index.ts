@@ -38,6 +38,7 @@ export {
   readContext,
   sync,
   update,
+  versionSetsEqual,
 } from './dvvset';
 export {
   ClockExhaustedError,

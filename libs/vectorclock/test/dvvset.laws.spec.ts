@@ -14,6 +14,7 @@ import {
   readContext,
   sync,
   update,
+  versionSetsEqual,
 } from '../src';
 import { dotKey, hex, smallActor, smallVersionSet } from './arbitraries';
 
@@ -325,6 +326,20 @@ describe('law 6: update is idempotent', () => {
           expect(hex(twice)).toBe(hex(once));
         },
       ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('versionSetsEqual', () => {
+  it('says equal exactly when the canonical encodings are equal', () => {
+    fc.assert(
+      fc.property(smallVersionSet, smallVersionSet, (a, b) => {
+        expect(versionSetsEqual(a, b)).toBe(hex(a) === hex(b));
+        expect(versionSetsEqual(a, a)).toBe(true);
+        // sync with itself changes nothing, and the result is equal to the input.
+        expect(versionSetsEqual(sync(a, a), a)).toBe(true);
+      }),
       { numRuns: RUNS },
     );
   });

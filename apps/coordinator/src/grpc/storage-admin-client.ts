@@ -1,6 +1,7 @@
-// The migration driver's edge to storage nodes (docs/architecture.md#membership-and-migrations):
-// range scans, digests, fence raises, range drops and batched repairs, each request carrying the ring
-// version and the migration's driver epoch so a node refuses a stale driver. Plain unary and
+// The migration driver's and the anti-entropy runner's edge to storage nodes
+// (docs/architecture.md#membership-and-migrations, docs/architecture.md#anti-entropy): range
+// scans, digests, fence raises, range drops and batched repairs, each request carrying the ring
+// version and the driver's (or runner's) epoch so a node refuses a stale one. Plain unary and
 // server-streaming calls: migration traffic is bulk and rare, unlike the request paths'
 // Exchange stream. Replies come back as domain types; a gRPC error becomes a ReplicaFailure.
 import { credentials, type ServiceError } from '@grpc/grpc-js';
@@ -18,7 +19,10 @@ import { ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { failureFromStatus } from '../replicas/storage-replies';
 
-/** Who asks, and under which ring version: nodes refuse a stale version or epoch. */
+/**
+ * Who asks, and under which ring version: nodes refuse a stale version or epoch. A migration
+ * driver names its migration; the anti-entropy runner names ANTI_ENTROPY_FENCE_ID.
+ */
 export interface DriverFence {
   readonly migrationId: string;
   readonly epoch: number;
@@ -88,11 +92,12 @@ export class StorageAdminClient {
     tenantId: string,
     range: TokenRange,
     fence: DriverFence,
+    bucketCount = DIGEST_BUCKETS,
   ): Promise<RangeDigest> {
     return this.unary(node, 'rangeDigest', {
       range: { start: range.start, end: range.end },
       tenantId,
-      bucketCount: DIGEST_BUCKETS,
+      bucketCount,
       ringVersion: BigInt(fence.ringVersion),
     }).then((reply) => ({ buckets: reply.bucketDigests, keyCount: Number(reply.keyCount) }));
   }

@@ -134,6 +134,21 @@ export class StaleDriverError extends MetadataError {
   }
 }
 
+/** An anti-entropy call whose epoch is no longer the lease's: another runner took over, or
+ * the lease lapsed. The caller stops running passes (docs/architecture.md#anti-entropy). */
+export class StaleAntiEntropyRunnerError extends MetadataError {
+  constructor(
+    readonly instanceId: string,
+    readonly epoch: number,
+    readonly currentEpoch: number,
+  ) {
+    super(
+      `anti-entropy runner ${JSON.stringify(instanceId)} at epoch ${epoch} no longer holds ` +
+        `the lease (epoch now ${currentEpoch})`,
+    );
+  }
+}
+
 /** Another live process holds this coordinator id: a duplicate id must never start. */
 export class CoordinatorIdInUseError extends MetadataError {
   constructor(

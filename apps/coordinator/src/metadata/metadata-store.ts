@@ -33,6 +33,8 @@ export const COORDINATOR_INSTANCE_ID_LENGTH_MAX = 64;
 export const LEASE_MS_MAX = 24 * 60 * 60 * 1000;
 /** Most migrations one listMigrations call returns. */
 export const MIGRATIONS_LISTED_MAX = 1000;
+/** Most anti-entropy passes one listAntiEntropyPasses call returns. */
+export const ANTI_ENTROPY_PASSES_LISTED_MAX = 1000;
 
 export type ConflictResolution = 'lww' | 'siblings';
 export const CONFLICT_RESOLUTIONS: readonly ConflictResolution[] = ['lww', 'siblings'];
@@ -221,6 +223,29 @@ export interface LiveCoordinator {
   leaseRemainingMs: number;
 }
 
+/** A completed anti-entropy pass (docs/architecture.md#anti-entropy). */
+export interface AntiEntropyPass {
+  passId: string;
+  /** The coordinator instance that ran it, holding the anti-entropy lease at `epoch`. */
+  runnerInstanceId: string;
+  epoch: number;
+  /** The ring version the pass finished under. */
+  ringVersion: number;
+  /** By the runner's clock. */
+  startedAtUnixMs: number;
+  completedAtUnixMs: number;
+  rangesCompared: number;
+  bucketsDiffering: number;
+  keysRepaired: number;
+  /** Every node the pass compared, with the keys it repaired into it (0 included). */
+  nodes: AntiEntropyPassNode[];
+}
+
+export interface AntiEntropyPassNode {
+  nodeId: string;
+  keysRepaired: number;
+}
+
 /** Node changes answer the ring version they produced. */
 export interface NodeChange {
   node: StorageNode;
@@ -357,6 +382,22 @@ export interface MetadataStore {
   releaseCoordinatorId(coordinatorId: string, instanceId: string): Promise<void>;
   /** Coordinators whose lease has not lapsed, ordered by id. */
   listLiveCoordinators(): Promise<LiveCoordinator[]>;
+
+  // Anti-entropy (docs/architecture.md#anti-entropy): one runner per cluster, by lease (database
+  // clock) and epoch, as for a migration driver.
+
+  /** Takes the anti-entropy lease when free, lapsed or already this instance's; increments the
+   * epoch and resolves to it. null while another instance holds a live lease. */
+  claimAntiEntropyLease(instanceId: string, leaseMs: number): Promise<number | null>;
+  /** Throws StaleAntiEntropyRunnerError when the epoch is no longer the lease's. */
+  renewAntiEntropyLease(instanceId: string, epoch: number, leaseMs: number): Promise<void>;
+  /** Lapses the lease at once if `epoch` still holds it, so another runner need not wait. */
+  releaseAntiEntropyLease(instanceId: string, epoch: number): Promise<void>;
+  /** Records a completed pass, only while its epoch still holds the lease (else
+   * StaleAntiEntropyRunnerError, recording nothing). Throws InvalidMetadataError. */
+  recordAntiEntropyPass(pass: AntiEntropyPass): Promise<void>;
+  /** Newest completed first; `limit` in 1..ANTI_ENTROPY_PASSES_LISTED_MAX. */
+  listAntiEntropyPasses(limit: number): Promise<AntiEntropyPass[]>;
 
   /** Resolves when the database answers; throws MetadataUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -1,8 +1,8 @@
 // MetadataStore written once in SQL, over any SqlExecutor (PostgreSQL pool or PGlite).
 // Tables and their CHECKs: migrations/*.sql. Inputs are validated first
 // (metadata-input-checks.ts), so a bad value is an InvalidMetadataError naming the field, not a
-// CHECK violation. Tenants, nodes and the ring are here; migrations are in sql-migrations.ts and
-// the coordinator registry in sql-coordinator-registry.ts.
+// CHECK violation. Tenants, nodes and the ring are here; migrations are in sql-migrations.ts, the
+// coordinator registry in sql-coordinator-registry.ts and anti-entropy in sql-anti-entropy.ts.
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import {
   MigrationRunningError,
@@ -26,6 +26,7 @@ import {
   RING_CHANGE_CHANNEL,
   VIRTUAL_NODES_DEFAULT,
   type Admitted,
+  type AntiEntropyPass,
   type CoordinatorClaim,
   type CoordinatorRenewal,
   type CopyCheckpoint,
@@ -44,6 +45,7 @@ import {
   type StorageNode,
   type Tenant,
 } from './metadata-store';
+import { SqlAntiEntropy } from './sql-anti-entropy';
 import { SqlCoordinatorRegistry } from './sql-coordinator-registry';
 import { serializableTransaction } from './serializable-transaction';
 import type { SqlExecutor, SqlQueryable } from './sql-executor';
@@ -56,10 +58,12 @@ const PORT_MAX = 65535;
 export class SqlMetadataStore implements MetadataStore {
   private readonly migrations: SqlMigrations;
   private readonly registry: SqlCoordinatorRegistry;
+  private readonly antiEntropy: SqlAntiEntropy;
 
   constructor(private readonly executor: SqlExecutor) {
     this.migrations = new SqlMigrations(executor);
     this.registry = new SqlCoordinatorRegistry(executor);
+    this.antiEntropy = new SqlAntiEntropy(executor);
   }
 
   /** 'postgres' or 'pglite'. */
@@ -374,6 +378,26 @@ export class SqlMetadataStore implements MetadataStore {
 
   listLiveCoordinators(): Promise<LiveCoordinator[]> {
     return this.registry.listLiveCoordinators();
+  }
+
+  claimAntiEntropyLease(instanceId: string, leaseMs: number): Promise<number | null> {
+    return this.antiEntropy.claimLease(instanceId, leaseMs);
+  }
+
+  renewAntiEntropyLease(instanceId: string, epoch: number, leaseMs: number): Promise<void> {
+    return this.antiEntropy.renewLease(instanceId, epoch, leaseMs);
+  }
+
+  releaseAntiEntropyLease(instanceId: string, epoch: number): Promise<void> {
+    return this.antiEntropy.releaseLease(instanceId, epoch);
+  }
+
+  recordAntiEntropyPass(pass: AntiEntropyPass): Promise<void> {
+    return this.antiEntropy.recordPass(pass);
+  }
+
+  listAntiEntropyPasses(limit: number): Promise<AntiEntropyPass[]> {
+    return this.antiEntropy.listPasses(limit);
   }
 
   async ping(): Promise<void> {

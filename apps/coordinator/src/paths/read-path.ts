@@ -7,12 +7,10 @@
 // from `old` until cutover and from `new` after it (docs/architecture.md#membership-and-migrations).
 import {
   collapseToWinner,
-  dotsEqual,
   EMPTY_VERSION_SET,
-  isTombstone,
   liveValues,
   sync,
-  versionVectorsEqual,
+  versionSetsEqual,
   type VersionSet,
 } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
@@ -174,7 +172,7 @@ export class ReadPath {
     const merged = mergeAll(replies, command.policy);
     if (merged.siblings.length === 0) return;
     const stale = replies
-      .filter((reply) => !reply.versions || !sameVersions(reply.versions, merged))
+      .filter((reply) => !reply.versions || !versionSetsEqual(reply.versions, merged))
       .map((reply) => reply.node);
     for (const node of [...stale, ...damaged]) {
       this.deps.repairs.enqueue({
@@ -187,22 +185,6 @@ export class ReadPath {
       });
     }
   }
-}
-
-/**
- * Equal sets, as equal canonical encodings would say, without encoding both for every reply of
- * every read: siblings are kept sorted by dot with no dot twice, so equal sets pair up in order.
- */
-function sameVersions(a: VersionSet, b: VersionSet): boolean {
-  if (a.siblings.length !== b.siblings.length) return false;
-  if (!versionVectorsEqual(a.context, b.context)) return false;
-  return a.siblings.every((sibling, index) => {
-    const other = b.siblings[index]!;
-    if (!dotsEqual(sibling.dot, other.dot)) return false;
-    if (isTombstone(sibling) || isTombstone(other))
-      return isTombstone(sibling) === isTombstone(other);
-    return Buffer.compare(sibling.value, other.value) === 0;
-  });
 }
 
 /** Replicas that are up but whose stored copy is damaged: a repair replaces it. */

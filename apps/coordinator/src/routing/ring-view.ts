@@ -16,7 +16,13 @@
 // stay members (members()) until then, so the driver still raises their fences and drops there.
 // A node in both sets counts for both; a hint counts for neither. A tenant's replication factor
 // during its own factor change comes from the migration, never from a cached tenant row.
-import { keyToken, RingPlacement, type HashRing, type RingNode } from '@pairdb/hashring';
+import {
+  keyToken,
+  RingPlacement,
+  type HashRing,
+  type RingNode,
+  type Token,
+} from '@pairdb/hashring';
 import type { MigrationPhase, MigrationType, StorageNode } from '../metadata';
 import type { ReplicaNode } from '../replicas/replica-transport';
 
@@ -106,7 +112,11 @@ export class RingView implements PlacementSource {
   }
 
   placementOf(tenantId: string, key: string, replicationFactor: number): Placement {
-    const token = keyToken(tenantId, key);
+    return this.placementAt(keyToken(tenantId, key), tenantId, replicationFactor);
+  }
+
+  /** The placement of every key of `tenantId` whose token is `token`. */
+  placementAt(token: Token, tenantId: string, replicationFactor: number): Placement {
     const sets = this.placement.replicaSetsAt(token, tenantId, replicationFactor);
     const old = { replicas: sets.old, replicationFactor: sets.oldFactor };
     const phase = this.change?.phase;

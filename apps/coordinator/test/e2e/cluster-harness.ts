@@ -209,6 +209,11 @@ export interface ClusterOptions {
   pgUrl?: string;
   /** Redis URL; default: the in-process idempotency cache. */
   redisUrl?: string;
+  /**
+   * Background anti-entropy; default off, since specs here leave replicas stale on purpose to
+   * check read repair and hints (docs/architecture.md#anti-entropy).
+   */
+  antiEntropy?: boolean;
 }
 
 export async function startCluster(
@@ -234,6 +239,7 @@ export async function startCluster(
         database: { url: options.pgUrl ?? '' },
         redis: { url: options.redisUrl ?? '' },
         consistency: { write_timeout: '2s', read_timeout: '2s' },
+        anti_entropy: { enabled: options.antiEntropy ?? false },
         logging: { level: 'silent' },
       }),
       logger,

@@ -345,24 +345,58 @@ export async function storedKeys(
   nodes: readonly StorageNodeAddress[],
   tenantId: string,
 ): Promise<Map<string, Set<string>>> {
-  const byNode = new Map<string, Set<string>>();
+  const byNode = await storedVersionSets(nodes, tenantId);
+  return new Map([...byNode].map(([nodeId, sets]) => [nodeId, new Set(sets.keys())]));
+}
+
+/**
+ * Every key of the tenant each node stores with its version set as text (versionSetText), by
+ * node id, read by ScanRange: two replicas hold the same versions of a key when the texts match.
+ */
+export async function storedVersionSets(
+  nodes: readonly StorageNodeAddress[],
+  tenantId: string,
+): Promise<Map<string, Map<string, string>>> {
+  const byNode = new Map<string, Map<string, string>>();
   for (const node of nodes) {
     const client = new StorageClient(node.address);
-    const keys = new Set<string>();
-    const call = client.raw.scanRange(
-      storageV1.ScanRangeRequest.fromPartial({
-        range: WHOLE_RING,
-        tenantId,
-        ringVersion: INSPECTION_RING_VERSION,
-      }),
-    );
-    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) {
-      for (const entry of page.entries) keys.add(entry.key);
+    const sets = new Map<string, string>();
+    try {
+      const call = client.raw.scanRange(
+        storageV1.ScanRangeRequest.fromPartial({
+          range: WHOLE_RING,
+          tenantId,
+          ringVersion: INSPECTION_RING_VERSION,
+        }),
+      );
+      for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) {
+        for (const entry of page.entries) sets.set(entry.key, versionSetText(entry.versions));
+      }
+    } finally {
+      client.close();
     }
-    client.close();
-    byNode.set(node.nodeId, keys);
+    byNode.set(node.nodeId, sets);
   }
   return byNode;
+}
+
+/**
+ * A version set as text independent of the order a node lists its context entries and siblings
+ * in: the context sorted by actor, the siblings by dot, each sibling with its value and
+ * tombstone flag.
+ */
+export function versionSetText(versions: storageV1.VersionSet | undefined): string {
+  const context = (versions?.context ?? [])
+    .map((entry) => `${entry.actor}:${entry.counter}`)
+    .sort();
+  const siblings = (versions?.siblings ?? [])
+    .map(
+      (sibling) =>
+        `${sibling.dot?.actor}:${sibling.dot?.counter}` +
+        `${sibling.tombstone ? ' tombstone' : ''} ${Buffer.from(sibling.value).toString('hex')}`,
+    )
+    .sort();
+  return `[${context.join(',')}] {${siblings.join(',')}}`;
 }
 
 /** Checks each key is on exactly its preference list in a ring of `members`. */

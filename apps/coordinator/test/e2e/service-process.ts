@@ -210,6 +210,9 @@ export function coordinatorEnv(
     PAIRDB_METRICS_PORT: '0',
     PAIRDB_PG_URL: stores.pgUrl ?? '',
     PAIRDB_REDIS_URL: stores.redisUrl ?? '',
+    // Off unless a spec turns it on (spread PAIRDB_ANTI_ENTROPY_ENABLED: 'true' after this):
+    // specs leave replicas stale on purpose to check read repair and hints.
+    PAIRDB_ANTI_ENTROPY_ENABLED: 'false',
   };
 }
 

@@ -12,6 +12,11 @@ import {
   membershipContract,
   type MembershipContractTarget,
 } from './membership-store.contract';
+import {
+  ANTI_ENTROPY_RESET_SQL,
+  antiEntropyContract,
+  type AntiEntropyContractTarget,
+} from './anti-entropy-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 
 // Starting PGlite (PostgreSQL in WebAssembly) takes seconds on a busy 2-core machine.
@@ -53,6 +58,7 @@ describe('SqlMetadataStore on PGlite', () => {
         '001_initial_schema.sql',
         '002_membership.sql',
         '003_rolling_back.sql',
+        '004_anti_entropy.sql',
       ]);
       expect((await reopened.store.getTenant('durable')).replicationFactor).toBe(2);
       expect(await reopened.store.getRingVersion()).toBe(ringVersion);
@@ -81,4 +87,23 @@ describe('SqlMetadataStore membership on PGlite', () => {
   afterAll(() => executor?.close());
 
   membershipContract(() => target);
+});
+
+describe('SqlMetadataStore anti-entropy on PGlite', () => {
+  let executor: SqlExecutor;
+  let target: AntiEntropyContractTarget;
+
+  beforeAll(async () => {
+    executor = await openPgliteExecutor({});
+    await runSchemaMigrations(executor);
+    target = {
+      store: new SqlMetadataStore(executor),
+      peer: new SqlMetadataStore(executor),
+      reset: () => executor.executeScript(ANTI_ENTROPY_RESET_SQL),
+    };
+  });
+
+  afterAll(() => executor?.close());
+
+  antiEntropyContract(() => target);
 });

@@ -18,6 +18,11 @@ import {
   membershipContract,
   type MembershipContractTarget,
 } from './membership-store.contract';
+import {
+  ANTI_ENTROPY_RESET_SQL,
+  antiEntropyContract,
+  type AntiEntropyContractTarget,
+} from './anti-entropy-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 import { createTestDatabase, type TestDatabase } from './postgres-test-database';
 import { Client } from 'pg';
@@ -44,6 +49,7 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
       '001_initial_schema.sql',
       '002_membership.sql',
       '003_rolling_back.sql',
+      '004_anti_entropy.sql',
     ]);
     target = { store: first.store, peer: second.store };
   });
@@ -116,6 +122,42 @@ describeWithService('SqlMetadataStore membership on PostgreSQL', plan, () => {
   });
 
   membershipContract(() => target);
+});
+
+describeWithService('SqlMetadataStore anti-entropy on PostgreSQL', plan, () => {
+  let server: RunningService;
+  let database: TestDatabase;
+  let target: AntiEntropyContractTarget;
+
+  beforeAll(async () => {
+    server = await startService(POSTGRES_SERVICE, plan);
+    database = await createTestDatabase(server.url);
+    const options = { url: database.url, maxConnections: 4, minConnections: 0 };
+    const first = await openPostgresMetadataStore(options);
+    const second = await openPostgresMetadataStore(options);
+    target = {
+      store: first.store,
+      peer: second.store,
+      reset: async () => {
+        const admin = new Client({ connectionString: database.url });
+        await admin.connect();
+        try {
+          await admin.query(ANTI_ENTROPY_RESET_SQL);
+        } finally {
+          await admin.end();
+        }
+      },
+    };
+  });
+
+  afterAll(async () => {
+    await target?.store.close();
+    await target?.peer.close();
+    await database?.drop();
+    await server?.stop();
+  });
+
+  antiEntropyContract(() => target);
 });
 
 describe('SqlMetadataStore on an unreachable PostgreSQL', () => {

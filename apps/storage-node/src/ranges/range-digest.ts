@@ -3,7 +3,7 @@
 // versions give the same digests (encodings are canonical), so only differing buckets, i.e.
 // narrow token sub-ranges, need to be exchanged.
 import { createHash, type Hash } from 'node:crypto';
-import { TOKEN_SPACE, type Token } from '@pairdb/hashring';
+import { bucketOfToken, type Token } from '@pairdb/hashring';
 import type { Engine, Snapshot } from '../engine';
 import { scanTokenRangeEncoded } from './token-range-scan';
 
@@ -18,16 +18,6 @@ export interface RangeDigest {
   readonly keyCount: number;
 }
 
-function rangeWidth(start: Token, end: Token): bigint {
-  return start < end ? end - start : TOKEN_SPACE - start + end;
-}
-
-/** The bucket of a token inside the range (start, end]: equal-width sub-ranges from start. */
-export function bucketOf(token: Token, start: Token, end: Token, bucketCount: number): number {
-  const offset = (token - start - 1n + TOKEN_SPACE) % TOKEN_SPACE;
-  return Number((offset * BigInt(bucketCount)) / rangeWidth(start, end));
-}
-
 export function digestTokenRange(
   engine: Engine,
   query: { start: Token; end: Token; tenantId?: string; bucketCount: number },
@@ -36,7 +26,7 @@ export function digestTokenRange(
   const hashes = new Map<number, Hash>();
   let keyCount = 0;
   for (const entry of scanTokenRangeEncoded(engine, query, snapshot)) {
-    const bucket = bucketOf(entry.token, query.start, query.end, query.bucketCount);
+    const bucket = bucketOfToken(query, query.bucketCount, entry.token);
     let hash = hashes.get(bucket);
     if (!hash) {
       hash = createHash('sha256');

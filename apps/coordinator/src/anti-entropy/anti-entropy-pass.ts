@@ -1,0 +1,159 @@
+// One anti-entropy pass (docs/architecture.md#anti-entropy): every tenant, every range of the
+// coordinator's current ring view, `rangesInFlight` ranges at once, each compared and repaired by
+// repairRange. Every request carries the view's ring version and the runner's fence. A range
+// whose owner refuses the ring version as stale is retried once under the reloaded view, if its
+// owners are still the same throughout it there; otherwise the next pass, planned under the new
+// view, covers it. Each range's work is counted in RequestsInFlight under its ring version, so a
+// migration step's barrier also waits for anti-entropy repairs placed under an older version.
+import type { Logger } from '@pairdb/service-runtime';
+import type { DriverFence } from '../grpc/storage-admin-client';
+import type { Tenant } from '../metadata';
+import type { ReplicaFailure } from '../replicas/replica-failure';
+import type { RequestsInFlight } from '../routing/requests-in-flight';
+import type { RingView } from '../routing/ring-view';
+import { repairRange, type AntiEntropyStorage, type RangeOutcome } from './range-repair';
+import { ownersThroughout, repairRangesOf, type RepairRange } from './repair-ranges';
+
+/**
+ * The fence's migration id on anti-entropy requests. Nodes keep one epoch per id (their
+ * FENCE_MIGRATIONS_MAX table); this id is one entry, replaced in place at each takeover.
+ */
+export const ANTI_ENTROPY_FENCE_ID = 'anti-entropy';
+
+/** The ring view a pass places its ranges under, and how to reload it after a refusal. */
+export interface RingViews {
+  readonly current: RingView;
+  refresh(): Promise<void>;
+}
+
+export interface PassDeps {
+  readonly storage: AntiEntropyStorage;
+  readonly views: RingViews;
+  readonly listTenants: () => Promise<Tenant[]>;
+  readonly inFlight?: RequestsInFlight;
+  readonly logger: Logger;
+  /** Told after each range, for the metrics. */
+  readonly onRange?: (outcome: RangeOutcome) => void;
+}
+
+export interface PassOptions {
+  readonly epoch: number;
+  readonly rangesInFlight: number;
+  readonly bucketCount: number;
+  /** True once the runner lost its lease or is stopping: no new range starts. */
+  readonly halted: () => boolean;
+}
+
+export interface PassTotals {
+  /** The ring version of the last range compared. */
+  ringVersion: number;
+  rangesCompared: number;
+  /** Ranges not compared on every owner (an owner failed, or the pass was halted). */
+  rangesIncomplete: number;
+  bucketsDiffering: number;
+  keysRepaired: number;
+  /** Every owner of a range the pass compared, with the keys it repaired into it. */
+  repairedInto: Map<string, number>;
+}
+
+export async function runPass(deps: PassDeps, options: PassOptions): Promise<PassTotals> {
+  const totals: PassTotals = {
+    ringVersion: deps.views.current.ringVersion,
+    rangesCompared: 0,
+    rangesIncomplete: 0,
+    bucketsDiffering: 0,
+    keysRepaired: 0,
+    repairedInto: new Map(),
+  };
+  for (const tenant of await deps.listTenants()) {
+    const ranges = repairRangesOf(deps.views.current, tenant);
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(options.rangesInFlight, ranges.length) }, () =>
+      (async () => {
+        while (next < ranges.length) {
+          const task = ranges[next++]!;
+          if (options.halted()) {
+            totals.rangesIncomplete++;
+            continue;
+          }
+          const compared = await compareWithRetry(task, tenant, deps, options, totals);
+          add(totals, compared.task, compared.outcome);
+          deps.onRange?.(compared.outcome);
+        }
+      })(),
+    );
+    await Promise.all(lanes);
+  }
+  return totals;
+}
+
+/** Compares `task`; after a stale-ring refusal reloads the view and compares it once more. */
+async function compareWithRetry(
+  task: RepairRange,
+  tenant: Tenant,
+  deps: PassDeps,
+  options: PassOptions,
+  totals: PassTotals,
+): Promise<{ task: RepairRange; outcome: RangeOutcome }> {
+  const view = deps.views.current;
+  const outcome = await compare(task, view, deps, options);
+  if (!outcome.failures.some(isStaleRing)) return { task, outcome };
+  await deps.views.refresh();
+  const reloaded = deps.views.current;
+  const owners = ownersThroughout(reloaded, tenant, task.range);
+  if (reloaded.ringVersion === view.ringVersion || !owners || owners.length < 2) {
+    deps.logger.info(
+      { tenantId: tenant.tenantId, ringVersion: reloaded.ringVersion },
+      'anti-entropy range left to the next pass after a ring change',
+    );
+    return { task, outcome };
+  }
+  totals.ringVersion = Math.max(totals.ringVersion, reloaded.ringVersion);
+  const retry = { ...task, owners };
+  const retried = await compare(retry, reloaded, deps, options);
+  // What the first try repaired stays repaired.
+  const repairedInto = new Map(retried.repairedInto);
+  for (const [nodeId, keys] of outcome.repairedInto) {
+    repairedInto.set(nodeId, (repairedInto.get(nodeId) ?? 0) + keys);
+  }
+  return { task: retry, outcome: { ...retried, repairedInto } };
+}
+
+async function compare(
+  task: RepairRange,
+  view: RingView,
+  deps: PassDeps,
+  options: PassOptions,
+): Promise<RangeOutcome> {
+  const fence: DriverFence = {
+    migrationId: ANTI_ENTROPY_FENCE_ID,
+    epoch: options.epoch,
+    ringVersion: view.ringVersion,
+  };
+  const done = deps.inFlight?.begin(view.ringVersion);
+  try {
+    return await repairRange(task, {
+      storage: deps.storage,
+      fence,
+      bucketCount: options.bucketCount,
+    });
+  } finally {
+    done?.();
+  }
+}
+
+function add(totals: PassTotals, task: RepairRange, outcome: RangeOutcome): void {
+  const failed = new Set(outcome.failures.map((failure) => failure.nodeId));
+  if (failed.size > 0) totals.rangesIncomplete++;
+  else totals.rangesCompared++;
+  totals.bucketsDiffering += outcome.bucketsDiffering;
+  for (const owner of task.owners) {
+    const keys = outcome.repairedInto.get(owner.nodeId) ?? 0;
+    totals.repairedInto.set(owner.nodeId, (totals.repairedInto.get(owner.nodeId) ?? 0) + keys);
+  }
+  for (const keys of outcome.repairedInto.values()) totals.keysRepaired += keys;
+}
+
+function isStaleRing(failure: ReplicaFailure): boolean {
+  return failure.kind === 'fenced';
+}

@@ -1,0 +1,283 @@
+// An anti-entropy pass (docs/architecture.md#anti-entropy) over storage nodes faked in memory
+// (fake-replicas.ts). Owners are computed here from @pairdb/hashring preference lists, not from
+// the code under test. Checked: only ranges with differing buckets are scanned, and a converged
+// cluster is compared by digests alone; merged sets land on every owner and nowhere else; a
+// deposed runner's repairs are refused; a moving range is repaired only into its write sets; a
+// stale ring version makes the pass reload the view and retry.
+import { HashRing, keyToken, rangeContains } from '@pairdb/hashring';
+import { createLogger } from '@pairdb/service-runtime';
+import {
+  EMPTY_VERSION_SET,
+  update,
+  versionSetsEqual,
+  VersionVector,
+  type VersionSet,
+} from '@pairdb/vectorclock';
+import { runPass, type PassTotals, type RingViews } from '../../src/anti-entropy/anti-entropy-pass';
+import type { StorageNode, Tenant } from '../../src/metadata';
+import { RingView, type RingChange } from '../../src/routing/ring-view';
+import { FakeReplicas } from './fake-replicas';
+
+const logger = createLogger({ name: 'test', level: 'silent', format: 'json' });
+const BUCKETS = 64;
+
+function node(nodeId: string, status: StorageNode['status'] = 'active'): StorageNode {
+  const index = Number(nodeId.slice(1));
+  return {
+    nodeId,
+    host: '127.0.0.1',
+    port: 7000 + index,
+    status,
+    virtualNodes: 16,
+    createdAtUnixMs: 0,
+    updatedAtUnixMs: 0,
+  };
+}
+
+function tenant(tenantId: string, replicationFactor: number): Tenant {
+  return {
+    tenantId,
+    replicationFactor,
+    conflictResolution: 'lww',
+    version: 1,
+    createdAtUnixMs: 0,
+    updatedAtUnixMs: 0,
+  };
+}
+
+function written(counter: number, value: string, actor = 'c1'): VersionSet {
+  return update(
+    EMPTY_VERSION_SET,
+    VersionVector.EMPTY,
+    { actor, counter: BigInt(counter) },
+    { value: Buffer.from(value) },
+  );
+}
+
+/** The key's replicas on a ring of `nodeIds`, as the hashring library places them. */
+function ownersOf(nodeIds: string[], tenantId: string, key: string, factor: number): string[] {
+  const ring = new HashRing(nodeIds.map((id) => ({ nodeId: id, virtualNodes: 16 })));
+  return ring.preferenceList(keyToken(tenantId, key), factor);
+}
+
+function fixedViews(view: RingView): RingViews & { refreshes: number } {
+  return {
+    current: view,
+    refreshes: 0,
+    async refresh() {
+      this.refreshes++;
+    },
+  };
+}
+
+async function pass(
+  replicas: FakeReplicas,
+  views: RingViews,
+  tenants: Tenant[],
+  epoch = 1,
+): Promise<PassTotals> {
+  return runPass(
+    { storage: replicas, views, listTenants: async () => tenants, logger },
+    { epoch, rangesInFlight: 2, bucketCount: BUCKETS, halted: () => false },
+  );
+}
+
+describe('anti-entropy pass', () => {
+  const nodes = ['n1', 'n2', 'n3'];
+  const t = tenant('t', 3);
+
+  function fullCluster(keys: number): FakeReplicas {
+    const replicas = new FakeReplicas();
+    for (let i = 0; i < keys; i++) {
+      for (const nodeId of nodes) replicas.put(nodeId, 't', `k${i}`, written(i + 1, `v${i}`));
+    }
+    return replicas;
+  }
+
+  it('scans only ranges whose buckets differ, and heals them on every replica', async () => {
+    const replicas = fullCluster(400);
+    const changed = ['k3', 'k50', 'k51', 'k200', 'k399'];
+    replicas.delete('n2', 't', 'k3');
+    replicas.delete('n2', 't', 'k50');
+    replicas.put('n3', 't', 'k51', written(1, 'newer', 'c2'));
+    replicas.put('n1', 't', 'k200', written(500, 'newest'));
+    replicas.delete('n1', 't', 'k399');
+    replicas.delete('n3', 't', 'k399');
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+
+    const totals = await pass(replicas, fixedViews(view), [t]);
+
+    expect(replicas.scans.length).toBeGreaterThan(0);
+    for (const scan of replicas.scans) {
+      const tokens = changed.map((key) => keyToken('t', key));
+      expect(tokens.some((token) => rangeContains(scan.range, token))).toBe(true);
+    }
+    const scannedOnN1 = new Set(
+      replicas.scans.filter((s) => s.nodeId === 'n1').flatMap((s) => s.keys),
+    );
+    expect(scannedOnN1.size).toBeLessThan(40);
+    for (const key of ['k3', 'k50', 'k51', 'k200']) expect(scannedOnN1.has(key)).toBe(true);
+    for (let i = 0; i < 400; i++) {
+      const first = replicas.get('n1', 't', `k${i}`)!;
+      for (const nodeId of nodes)
+        expect(versionSetsEqual(replicas.get(nodeId, 't', `k${i}`)!, first)).toBe(true);
+    }
+    expect(replicas.get('n2', 't', 'k51')!.siblings).toHaveLength(1);
+    expect(replicas.get('n2', 't', 'k200')!.siblings[0]!.dot.counter).toBe(500n);
+    expect(totals.rangesIncomplete).toBe(0);
+    expect(totals.bucketsDiffering).toBeGreaterThanOrEqual(5);
+    // k3, k50 into n2; k51 into n3 only (under lww the merge is n1's and n2's set: their write
+    // wins by its dot); k200 into n2 and n3; k399 into n1 and n3.
+    expect(totals.keysRepaired).toBe(7);
+    expect(totals.repairedInto.get('n2')).toBe(3);
+    expect(totals.repairedInto.get('n3')).toBe(3);
+
+    const digestsBefore = replicas.digests.length;
+    const scansBefore = replicas.scans.length;
+    const again = await pass(replicas, fixedViews(view), [t]);
+    expect(again.bucketsDiffering).toBe(0);
+    expect(again.keysRepaired).toBe(0);
+    expect(replicas.scans.length).toBe(scansBefore);
+    expect(replicas.digests.length - digestsBefore).toBe(again.rangesCompared * 3);
+  });
+
+  it('compares a converged cluster by digests alone', async () => {
+    const replicas = fullCluster(300);
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const totals = await pass(replicas, fixedViews(view), [t]);
+    expect(replicas.scans).toHaveLength(0);
+    expect(replicas.repairs).toHaveLength(0);
+    expect(totals.rangesCompared).toBeGreaterThan(0);
+    expect(replicas.digests).toHaveLength(totals.rangesCompared * 3);
+  });
+
+  it('lands merged sets on every owner and nowhere else', async () => {
+    const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const t2 = tenant('rf2', 2);
+    const replicas = new FakeReplicas();
+    for (let i = 0; i < 300; i++) {
+      const key = `k${i}`;
+      const owners = ownersOf(five, 'rf2', key, 2);
+      // Only the first owner took the write.
+      replicas.put(owners[0]!, 'rf2', key, written(i + 1, `v${i}`));
+    }
+    const view = new RingView(
+      3,
+      five.map((id) => node(id)),
+      null,
+    );
+    await pass(replicas, fixedViews(view), [t2]);
+
+    for (let i = 0; i < 300; i++) {
+      const key = `k${i}`;
+      const owners = ownersOf(five, 'rf2', key, 2);
+      for (const nodeId of five) {
+        expect([nodeId, key, replicas.get(nodeId, 'rf2', key) !== undefined]).toEqual([
+          nodeId,
+          key,
+          owners.includes(nodeId),
+        ]);
+      }
+    }
+    for (const repair of replicas.repairs) {
+      expect(ownersOf(five, 'rf2', repair.key, 2)).toContain(repair.nodeId);
+    }
+    expect(replicas.repairs).toHaveLength(300);
+  });
+
+  it("refuses a deposed runner's repairs once a newer epoch reached the node", async () => {
+    const replicas = fullCluster(100);
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    replicas.delete('n3', 't', 'k7');
+    await pass(replicas, fixedViews(view), [t], 2);
+    expect(replicas.get('n3', 't', 'k7')).toBeDefined();
+
+    replicas.delete('n3', 't', 'k8');
+    const repairsBefore = replicas.repairs.length;
+    const deposed = await pass(replicas, fixedViews(view), [t], 1);
+    expect(replicas.get('n3', 't', 'k8')).toBeUndefined();
+    expect(replicas.repairs.length).toBe(repairsBefore);
+    expect(replicas.refusals.some((r) => r.endsWith('stale epoch 1'))).toBe(true);
+    expect(deposed.rangesIncomplete).toBeGreaterThan(0);
+  });
+
+  it('repairs a moving range only into the replicas its phase writes to', async () => {
+    const after = ['n1', 'n2', 'n3', 'n4'];
+    const t2 = tenant('rf2', 2);
+    const change = (phase: RingChange['phase']): RingChange => ({
+      migrationId: 'm1',
+      type: 'node_addition',
+      nodeId: 'n4',
+      tenantId: null,
+      fromReplicationFactor: null,
+      toReplicationFactor: null,
+      phase,
+    });
+    const members = [...nodes.map((id) => node(id)), node('n4', 'joining')];
+    const expectedHolders = (phase: RingChange['phase'], key: string): string[] => {
+      const old = ownersOf(nodes, 'rf2', key, 2);
+      const next = ownersOf(after, 'rf2', key, 2);
+      if (phase === 'rolling_back') return old;
+      if (phase === 'cleanup') return [...new Set([...next, old[0]!])];
+      return [...new Set([...old, ...next])];
+    };
+    for (const phase of ['dual_write', 'cleanup', 'rolling_back'] as const) {
+      const replicas = new FakeReplicas();
+      for (let i = 0; i < 200; i++) {
+        // The first old owner holds the key; in cleanup a node that lost it may still hold it.
+        replicas.put(ownersOf(nodes, 'rf2', `k${i}`, 2)[0]!, 'rf2', `k${i}`, written(i + 1, 'v'));
+      }
+      const view = new RingView(7, members, change(phase));
+      await pass(replicas, fixedViews(view), [t2]);
+      for (let i = 0; i < 200; i++) {
+        const key = `k${i}`;
+        const holders = after.filter((id) => replicas.get(id, 'rf2', key) !== undefined);
+        expect([phase, key, holders]).toEqual([phase, key, expectedHolders(phase, key).sort()]);
+      }
+    }
+  });
+
+  it('reloads the view after a stale ring version and compares the range again', async () => {
+    const replicas = fullCluster(100);
+    replicas.delete('n1', 't', 'k1');
+    const old = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const newer = new RingView(
+      6,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    replicas.minRingVersion = 6;
+    let current = old;
+    const views = {
+      get current() {
+        return current;
+      },
+      refreshes: 0,
+      async refresh() {
+        this.refreshes++;
+        current = newer;
+      },
+    };
+    const totals = await pass(replicas, views, [t]);
+    expect(views.refreshes).toBeGreaterThan(0);
+    expect(replicas.get('n1', 't', 'k1')).toBeDefined();
+    expect(totals.rangesIncomplete).toBe(0);
+    expect(totals.ringVersion).toBe(6);
+  });
+});

@@ -1,0 +1,260 @@
+// Anti-entropy end to end (docs/architecture.md#anti-entropy), every server a separate process on
+// one PostgreSQL database, anti-entropy on with a short pause between passes and no client read
+// anywhere, so neither read repair nor the test's own reads can heal a replica:
+// (a) a storage node SIGKILLed, its data directory deleted and started again empty (same id, port
+//     and directory) gets every key back, with the versions the other replicas hold;
+// (b) a node that was down while writes went on, whose hints the stand-ins dropped as expired
+//     before it came back, ends holding every key it owns with the other owners' versions.
+// Both read the nodes' stores with ScanRange only.
+import { rmSync } from 'node:fs';
+import { HashRing, keyToken } from '@pairdb/hashring';
+import { freePort } from '@pairdb/test-ports';
+import type { CoordinatorClient, StorageProcess } from './cluster-harness';
+import { FaultCluster } from './membership-fault-harness';
+import { Load, storedVersionSets, type StorageNodeAddress } from './membership-load';
+import {
+  describeWithService,
+  planService,
+  POSTGRES_SERVICE,
+  startService,
+  type RunningService,
+} from '../support/test-services';
+
+const TENANT = 'entropy';
+const REPLICATION_FACTOR = 3;
+/** Anti-entropy on, a pass every second: each test waits for a few passes, not for the default. */
+const ANTI_ENTROPY_ON = {
+  PAIRDB_ANTI_ENTROPY_ENABLED: 'true',
+  PAIRDB_ANTI_ENTROPY_PASS_INTERVAL: '1s',
+};
+/** How long a replica may take to converge: a few passes on a busy 2-core machine. */
+const CONVERGE_TIMEOUT_MS = 45_000;
+/** Between two inspections of every node's store (each a ScanRange of the whole ring). */
+const INSPECT_EVERY_MS = 1_000;
+/** Writes in flight at once while a node is down. */
+const WRITES_IN_FLIGHT = 32;
+/** Attempts of one write while a node is down before the test fails. */
+const WRITE_ATTEMPTS_MAX = 5;
+jest.setTimeout(3 * 60_000);
+
+const plan = planService(POSTGRES_SERVICE);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Where `node` holds a key of the tenant differently from another owner of it (missing, or with
+ * other versions), as lines for a failure message; empty once it has converged. `ownersOf` gives
+ * a key's replicas; every key any node stores is checked.
+ */
+async function divergence(
+  nodes: readonly StorageNodeAddress[],
+  node: string,
+  ownersOf: (key: string) => readonly string[],
+): Promise<string[]> {
+  const stored = await storedVersionSets(nodes, TENANT);
+  const held = stored.get(node)!;
+  const problems: string[] = [];
+  const keys = new Set([...stored.values()].flatMap((sets) => [...sets.keys()]));
+  for (const key of keys) {
+    const owners = ownersOf(key);
+    if (!owners.includes(node)) continue;
+    for (const other of owners) {
+      if (other === node) continue;
+      const theirs = stored.get(other)!.get(key);
+      const mine = held.get(key);
+      if (mine !== theirs) problems.push(`${key}: ${node} ${mine} but ${other} ${theirs}`);
+    }
+  }
+  return problems;
+}
+
+/** Waits until `node` holds what the other owners hold; fails with the last differences. */
+async function expectConverged(
+  nodes: readonly StorageNodeAddress[],
+  node: string,
+  ownersOf: (key: string) => readonly string[],
+): Promise<void> {
+  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+  let problems: string[] = [];
+  while (Date.now() < deadline) {
+    problems = await divergence(nodes, node, ownersOf).catch((error: Error) => [
+      `inspection failed: ${error.message}`,
+    ]);
+    if (problems.length === 0) return;
+    await sleep(INSPECT_EVERY_MS);
+  }
+  throw new Error(
+    `${node} not converged within ${CONVERGE_TIMEOUT_MS} ms: ${problems.length} differences, ` +
+      `first ${problems.slice(0, 5).join('; ')}`,
+  );
+}
+
+/** Writes each key at QUORUM, retrying a failed write: all must be acknowledged. */
+async function writeAtQuorum(client: CoordinatorClient, keys: readonly string[]): Promise<void> {
+  const writeOne = async (key: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.write({
+          tenantId: TENANT,
+          key,
+          value: Buffer.from(`while-down ${key}`),
+          consistency: 'quorum',
+        });
+      } catch (error) {
+        if (attempt >= WRITE_ATTEMPTS_MAX) throw error;
+        await sleep(100);
+      }
+    }
+  };
+  for (let i = 0; i < keys.length; i += WRITES_IN_FLIGHT) {
+    await Promise.all(keys.slice(i, i + WRITES_IN_FLIGHT).map(writeOne));
+  }
+}
+
+/** A counter of a storage node's /metrics (0 when absent), summed over labels. */
+async function storageMetric(httpPort: number, name: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  let sum = 0;
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (match?.[1] === name) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+describeWithService('anti-entropy heals a wiped replica', plan, () => {
+  /** A few thousand keys: every range of the ring holds some. */
+  const KEYS = 3_000;
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+
+  beforeAll(async () => {
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 3,
+      coordinatorIds: ['coord-a'],
+      postgresUrl: postgres.url,
+      coordinatorSettings: ANTI_ENTROPY_ON,
+    });
+    await cluster.client.createTenant({
+      tenantId: TENANT,
+      replicationFactor: REPLICATION_FACTOR,
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  it('puts every key back on a node restarted with an empty data directory, no read needed', async () => {
+    await new Load(cluster.client, TENANT, 'wiped', KEYS).fill(KEYS);
+    const nodes = cluster.addresses(cluster.nodes.map((n) => n.nodeId));
+    const before = await storedVersionSets(nodes, TENANT);
+    for (const sets of before.values()) expect(sets.size).toBe(KEYS);
+
+    const wiped = cluster.node('node-1');
+    await wiped.kill('SIGKILL');
+    rmSync(wiped.dataDir, { recursive: true, force: true });
+    await wiped.start();
+
+    // Three nodes at RF 3: every node owns every key.
+    await expectConverged(nodes, 'node-1', () => ['node-0', 'node-1', 'node-2']);
+    const after = await storedVersionSets(nodes, TENANT);
+    expect(after.get('node-1')!.size).toBe(KEYS);
+    // Nothing was written since: the healed versions are the ones written at ALL.
+    expect([...after.get('node-1')!]).toEqual([...before.get('node-0')!]);
+    expect(
+      await cluster.coordinator('coord-a').metric('coordinator_anti_entropy_keys_repaired_total'),
+    ).toBeGreaterThanOrEqual(KEYS);
+  });
+});
+
+describeWithService('anti-entropy heals a replica whose hints expired', plan, () => {
+  const FILLED = 2_000;
+  /** Written while the node is down: overwrites of filled keys, then new keys. */
+  const OVERWRITTEN = 600;
+  const ADDED = 600;
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+  /** Each node's HTTP (metrics) port, fixed so it survives a restart. */
+  const httpPorts = new Map<string, number>();
+
+  beforeAll(async () => {
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 0,
+      coordinatorIds: ['coord-a'],
+      postgresUrl: postgres.url,
+      coordinatorSettings: ANTI_ENTROPY_ON,
+    });
+    // Four nodes at RF 3, so a write a node misses is hinted to a stand-in; every hint expires
+    // at once (the stand-in drops it on its next delivery round), so hints cannot heal it.
+    for (let k = 0; k < 4; k++) {
+      const nodeId = `node-${k}`;
+      const httpPort = await freePort();
+      httpPorts.set(nodeId, httpPort);
+      const node: StorageProcess = await cluster.startStorageNode(nodeId, {
+        PAIRDB_HINTS_MAX_AGE: '1ms',
+        PAIRDB_HTTP_PORT: String(httpPort),
+      });
+      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
+    }
+    await cluster.client.createTenant({
+      tenantId: TENANT,
+      replicationFactor: REPLICATION_FACTOR,
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  it('converges a node that missed writes while down, its hints dropped, no read needed', async () => {
+    const load = new Load(cluster.client, TENANT, 'missed', FILLED);
+    await load.fill(FILLED);
+    const memberIds = cluster.nodes.map((n) => n.nodeId);
+    const nodes = cluster.addresses(memberIds);
+    const ring = new HashRing(
+      nodes.map((n) => ({ nodeId: n.nodeId, virtualNodes: n.virtualNodes })),
+    );
+    const ownersOf = (key: string) =>
+      ring.preferenceList(keyToken(TENANT, key), REPLICATION_FACTOR);
+
+    const down = cluster.node('node-3');
+    await down.kill('SIGKILL');
+    const written = [
+      ...Array.from({ length: OVERWRITTEN }, (_, i) => `missed-${i}`),
+      ...Array.from({ length: ADDED }, (_, i) => `missed-new-${i}`),
+    ];
+    await writeAtQuorum(cluster.client, written);
+    const missed = written.filter((key) => ownersOf(key).includes('node-3'));
+    expect(missed.length).toBeGreaterThan(0);
+
+    // Every hint of a missed write was handed to a stand-in and dropped there unsent.
+    const coordinator = cluster.coordinator('coord-a');
+    const hinted = await coordinator.metric('coordinator_hints_sent_total');
+    expect(hinted).toBeGreaterThanOrEqual(missed.length);
+    const live = memberIds.filter((id) => id !== 'node-3');
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    let dropped = 0;
+    while (dropped < hinted && Date.now() < deadline) {
+      await sleep(200);
+      const counts = await Promise.all(
+        live.map((id) => storageMetric(httpPorts.get(id)!, 'storage_hints_dropped_total')),
+      );
+      dropped = counts.reduce((a, b) => a + b, 0);
+    }
+    expect(dropped).toBe(hinted);
+
+    await down.start();
+    await expectConverged(nodes, 'node-3', ownersOf);
+    const healed = (await storedVersionSets(nodes, TENANT)).get('node-3')!;
+    const stale = missed.filter(
+      (key) => !healed.get(key)?.includes(Buffer.from(`while-down ${key}`).toString('hex')),
+    );
+    expect(stale).toEqual([]);
+  });
+});
