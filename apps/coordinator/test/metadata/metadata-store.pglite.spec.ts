@@ -12,11 +12,7 @@ import {
   membershipContract,
   type MembershipContractTarget,
 } from './membership-store.contract';
-import {
-  ANTI_ENTROPY_RESET_SQL,
-  antiEntropyContract,
-  type AntiEntropyContractTarget,
-} from './anti-entropy-store.contract';
+import { ANTI_ENTROPY_RESET_SQL, antiEntropyContract } from './anti-entropy-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 
 // Starting PGlite (PostgreSQL in WebAssembly) takes seconds on a busy 2-core machine.
@@ -68,42 +64,30 @@ describe('SqlMetadataStore on PGlite', () => {
   });
 });
 
-describe('SqlMetadataStore membership on PGlite', () => {
-  let executor: SqlExecutor;
-  let target: MembershipContractTarget;
+// The membership and anti-entropy contracts each get a fresh PGlite and two stores on it.
+const twoStoreContracts: Array<[string, string, (target: () => MembershipContractTarget) => void]> =
+  [
+    ['membership', MEMBERSHIP_RESET_SQL, membershipContract],
+    ['anti-entropy', ANTI_ENTROPY_RESET_SQL, antiEntropyContract],
+  ];
 
-  beforeAll(async () => {
-    executor = await openPgliteExecutor({});
-    await runSchemaMigrations(executor);
-    target = {
-      store: new SqlMetadataStore(executor),
-      peer: new SqlMetadataStore(executor),
-      reset: async () => {
-        await executor.query(MEMBERSHIP_RESET_SQL);
-      },
-    };
+for (const [part, resetSql, contract] of twoStoreContracts) {
+  describe(`SqlMetadataStore ${part} on PGlite`, () => {
+    let executor: SqlExecutor;
+    let target: MembershipContractTarget;
+
+    beforeAll(async () => {
+      executor = await openPgliteExecutor({});
+      await runSchemaMigrations(executor);
+      target = {
+        store: new SqlMetadataStore(executor),
+        peer: new SqlMetadataStore(executor),
+        reset: () => executor.executeScript(resetSql),
+      };
+    });
+
+    afterAll(() => executor?.close());
+
+    contract(() => target);
   });
-
-  afterAll(() => executor?.close());
-
-  membershipContract(() => target);
-});
-
-describe('SqlMetadataStore anti-entropy on PGlite', () => {
-  let executor: SqlExecutor;
-  let target: AntiEntropyContractTarget;
-
-  beforeAll(async () => {
-    executor = await openPgliteExecutor({});
-    await runSchemaMigrations(executor);
-    target = {
-      store: new SqlMetadataStore(executor),
-      peer: new SqlMetadataStore(executor),
-      reset: () => executor.executeScript(ANTI_ENTROPY_RESET_SQL),
-    };
-  });
-
-  afterAll(() => executor?.close());
-
-  antiEntropyContract(() => target);
-});
+}

@@ -18,11 +18,7 @@ import {
   membershipContract,
   type MembershipContractTarget,
 } from './membership-store.contract';
-import {
-  ANTI_ENTROPY_RESET_SQL,
-  antiEntropyContract,
-  type AntiEntropyContractTarget,
-} from './anti-entropy-store.contract';
+import { ANTI_ENTROPY_RESET_SQL, antiEntropyContract } from './anti-entropy-store.contract';
 import { metadataStoreContract, type MetadataContractTarget } from './metadata-store.contract';
 import { createTestDatabase, type TestDatabase } from './postgres-test-database';
 import { Client } from 'pg';
@@ -88,77 +84,50 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
   });
 });
 
-describeWithService('SqlMetadataStore membership on PostgreSQL', plan, () => {
-  let server: RunningService;
-  let database: TestDatabase;
-  let target: MembershipContractTarget;
+// The membership and anti-entropy contracts each get a fresh database and two stores on it.
+const twoStoreContracts: Array<[string, string, (target: () => MembershipContractTarget) => void]> =
+  [
+    ['membership', MEMBERSHIP_RESET_SQL, membershipContract],
+    ['anti-entropy', ANTI_ENTROPY_RESET_SQL, antiEntropyContract],
+  ];
 
-  beforeAll(async () => {
-    server = await startService(POSTGRES_SERVICE, plan);
-    database = await createTestDatabase(server.url);
-    const options = { url: database.url, maxConnections: 4, minConnections: 0 };
-    const first = await openPostgresMetadataStore(options);
-    const second = await openPostgresMetadataStore(options);
-    target = {
-      store: first.store,
-      peer: second.store,
-      reset: async () => {
-        const admin = new Client({ connectionString: database.url });
-        await admin.connect();
-        try {
-          await admin.query(MEMBERSHIP_RESET_SQL);
-        } finally {
-          await admin.end();
-        }
-      },
-    };
+for (const [part, resetSql, contract] of twoStoreContracts) {
+  describeWithService(`SqlMetadataStore ${part} on PostgreSQL`, plan, () => {
+    let server: RunningService;
+    let database: TestDatabase;
+    let target: MembershipContractTarget;
+
+    beforeAll(async () => {
+      server = await startService(POSTGRES_SERVICE, plan);
+      database = await createTestDatabase(server.url);
+      const options = { url: database.url, maxConnections: 4, minConnections: 0 };
+      const first = await openPostgresMetadataStore(options);
+      const second = await openPostgresMetadataStore(options);
+      target = {
+        store: first.store,
+        peer: second.store,
+        reset: async () => {
+          const admin = new Client({ connectionString: database.url });
+          await admin.connect();
+          try {
+            await admin.query(resetSql);
+          } finally {
+            await admin.end();
+          }
+        },
+      };
+    });
+
+    afterAll(async () => {
+      await target?.store.close();
+      await target?.peer.close();
+      await database?.drop();
+      await server?.stop();
+    });
+
+    contract(() => target);
   });
-
-  afterAll(async () => {
-    await target?.store.close();
-    await target?.peer.close();
-    await database?.drop();
-    await server?.stop();
-  });
-
-  membershipContract(() => target);
-});
-
-describeWithService('SqlMetadataStore anti-entropy on PostgreSQL', plan, () => {
-  let server: RunningService;
-  let database: TestDatabase;
-  let target: AntiEntropyContractTarget;
-
-  beforeAll(async () => {
-    server = await startService(POSTGRES_SERVICE, plan);
-    database = await createTestDatabase(server.url);
-    const options = { url: database.url, maxConnections: 4, minConnections: 0 };
-    const first = await openPostgresMetadataStore(options);
-    const second = await openPostgresMetadataStore(options);
-    target = {
-      store: first.store,
-      peer: second.store,
-      reset: async () => {
-        const admin = new Client({ connectionString: database.url });
-        await admin.connect();
-        try {
-          await admin.query(ANTI_ENTROPY_RESET_SQL);
-        } finally {
-          await admin.end();
-        }
-      },
-    };
-  });
-
-  afterAll(async () => {
-    await target?.store.close();
-    await target?.peer.close();
-    await database?.drop();
-    await server?.stop();
-  });
-
-  antiEntropyContract(() => target);
-});
+}
 
 describe('SqlMetadataStore on an unreachable PostgreSQL', () => {
   let store: MetadataStore | undefined;
