@@ -22,6 +22,8 @@ export const FAULT_DRIVER_LEASE_MS = 3_000;
  * (each a copy task with its checkpoints and digests) and a test's copy takes seconds, not minutes.
  */
 export const FAULT_VIRTUAL_NODES = 32;
+/** How long a log line may take to reach the test after what it reports is visible elsewhere. */
+const LOG_ARRIVAL_MS = 10_000;
 /** A storage node's or coordinator's answer to one status or health request. */
 const PROBE_DEADLINE_MS = 5_000;
 
@@ -203,21 +205,26 @@ export class FaultCluster {
    * A driver frozen and resumed at its log line `resumedFrom` committed no step and finished
    * nothing after it, and the migration finished exactly once, as `status`, by another driver.
    */
-  expectFinishedOnce(
+  async expectFinishedOnce(
     migrationId: string,
     status: string,
     frozen: CoordinatorProcess,
     resumedFrom: number,
-  ): void {
+  ): Promise<void> {
+    const finishedBy = (c: CoordinatorProcess) =>
+      c.logs.filter((l) => l.msg === 'migration finished' && l['migrationId'] === migrationId);
+    // The store shows the migration finished before its driver's log line reaches this process.
+    const deadline = Date.now() + LOG_ARRIVAL_MS;
+    while (this.coordinators.every((c) => finishedBy(c).length === 0) && Date.now() < deadline) {
+      await sleep(50);
+    }
     const afterResume = frozen.current.logs.slice(resumedFrom);
     expect(
       afterResume.filter(
         (l) => l.msg === 'migration step committed' || l.msg === 'migration finished',
       ),
     ).toEqual([]);
-    const finished = this.coordinators.flatMap((c) =>
-      c.logs.filter((l) => l.msg === 'migration finished' && l['migrationId'] === migrationId),
-    );
+    const finished = this.coordinators.flatMap(finishedBy);
     expect(finished.map((l) => l['status'])).toEqual([status]);
   }
 

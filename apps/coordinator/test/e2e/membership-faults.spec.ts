@@ -222,7 +222,7 @@ describeWithService('membership under faults', plan, () => {
     expect(migration.status).toBe('completed');
     // After the resume the frozen driver committed no step and finished nothing; the migration
     // finished once, by the new driver.
-    cluster.expectFinishedOnce(migration.migrationId, 'completed', frozen!, resumedFrom);
+    await cluster.expectFinishedOnce(migration.migrationId, 'completed', frozen!, resumedFrom);
     const { nodes } = await cluster.client.listNodes();
     expect(nodes.find((n) => n.nodeId === 'node-3')?.status).toBe('inactive');
   });
@@ -372,7 +372,7 @@ describeWithService('membership under faults', plan, () => {
       },
       'rolled_back',
     );
-    cluster.expectFinishedOnce(migration.migrationId, 'rolled_back', frozen!, resumedFrom);
+    await cluster.expectFinishedOnce(migration.migrationId, 'rolled_back', frozen!, resumedFrom);
     const { nodes } = await cluster.client.listNodes();
     expect(nodes.find((n) => n.nodeId === 'node-6')?.status).toBe('inactive');
     const left = (await storedKeys(cluster.addresses(['node-6']), TENANT)).get('node-6')!;

@@ -134,7 +134,7 @@ describeWithService('a migration driver frozen past its lease at each step', pla
       );
       const migration = await waitForMigration(cluster.client, migrationId, MIGRATION_TIMEOUT_MS);
       expect(migration.status).toBe('completed');
-      cluster.expectFinishedOnce(migrationId, 'completed', driver, resumedFrom);
+      await cluster.expectFinishedOnce(migrationId, 'completed', driver, resumedFrom);
       // Every member, old or new, recorded the new driver's epoch and refuses the frozen one's.
       for (const nodeId of new Set([...members, ...nextMembers])) {
         const error = await failure(

@@ -140,13 +140,15 @@ describeWithService('a coordinator cut off from the metadata store', plan, () =>
       expect(migration.status).toBe('completed');
       // The final version, as the driver committed it; coord-x loaded it without a NOTIFY.
       const { coordinator: driver } = await cluster.driverOf(migrationId, 0);
-      const completed = driver.logs.find(
+      // The store shows the step before the driver's log line reaches this process.
+      const completed = await driver.current.waitForLog(
         (l) =>
           l.msg === 'migration step committed' &&
           l['migrationId'] === migrationId &&
           l['status'] === 'completed',
+        RECOVERY_TIMEOUT_MS,
       );
-      const finalVersion = Number(completed!['ringVersion']);
+      const finalVersion = Number(completed['ringVersion']);
       await deaf.current.waitForLog(
         (l) => l.msg === 'ring loaded' && Number(l['ringVersion']) >= finalVersion,
         RECOVERY_TIMEOUT_MS,
