@@ -59,6 +59,7 @@ export async function freePort(): Promise<number> {
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private readonly logListeners: ((record: Record<string, unknown>) => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -69,6 +70,11 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Calls `listener` with every JSON log record of this process, across restarts. */
+  onLog(listener: (record: Record<string, unknown>) => void): void {
+    this.logListeners.push(listener);
   }
 
   /** Starts the process; resolves with the log record that announced it ready. */
@@ -101,11 +107,23 @@ export class ServiceProcess {
       if (LOG_DIR) child.stdout!.pipe(createWriteStream(path.join(LOG_DIR, `${this.name}.log`)));
       // Every line is read, so a chatty log never blocks the child on a full pipe.
       createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (this.logListeners.length > 0 && line.startsWith('{')) {
+          const record = JSON.parse(line) as Record<string, unknown>;
+          for (const listener of this.logListeners) listener(record);
+        }
         if (!line.includes(readyMessage)) return;
         clearTimeout(timer);
         resolve(JSON.parse(line) as Record<string, unknown>);
       });
     });
+  }
+
+  /** SIGKILL, as a crash: no drain, nothing flushed that was not synced. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
   }
 
   /** SIGTERM (a graceful drain, which also writes a --cpu-prof profile), SIGKILL if it hangs. */
@@ -147,22 +165,7 @@ export class BenchCluster {
     const processes: ServiceProcess[] = [];
     try {
       const nodes = await startStorageNodes(root, options, processes);
-      const coordinator = new ServiceProcess(
-        'coordinator',
-        COORDINATOR_BUNDLE,
-        {
-          PAIRDB_NODE_ID: 'coordinator-bench',
-          PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
-          PAIRDB_SERVER_HOST: '127.0.0.1',
-          PAIRDB_SERVER_PORT: '0',
-          PAIRDB_HTTP_HOST: '127.0.0.1',
-          PAIRDB_HTTP_PORT: '0',
-          PAIRDB_METRICS_HOST: '127.0.0.1',
-          PAIRDB_METRICS_PORT: '0',
-          PAIRDB_LOGGING_LEVEL: 'info',
-        },
-        profilingArgs(options, 'coordinator'),
-      );
+      const coordinator = coordinatorProcess(root, {}, profilingArgs(options, 'coordinator'));
       processes.push(coordinator);
       const ready = await coordinator.start('"coordinator serving"');
       const cluster = new BenchCluster(root, processes, `127.0.0.1:${String(ready['grpcPort'])}`);
@@ -244,25 +247,66 @@ async function startStorageNodes(
     const port = await freePort();
     nodes.push({ nodeId, port });
     processes.push(
-      new ServiceProcess(
-        nodeId,
-        STORAGE_NODE_BUNDLE,
-        {
-          PAIRDB_NODE_ID: nodeId,
-          PAIRDB_DATA_DIR: path.join(root, nodeId),
-          PAIRDB_SERVER_HOST: '127.0.0.1',
-          PAIRDB_SERVER_PORT: String(port),
-          PAIRDB_HTTP_HOST: '127.0.0.1',
-          PAIRDB_HTTP_PORT: '0',
-          PAIRDB_STORAGE_SYNC_POLICY: options.syncPolicy,
-          PAIRDB_LOGGING_LEVEL: 'info',
-        },
-        profilingArgs(options, nodeId),
-      ),
+      storageNodeProcess(root, nodeId, port, options.syncPolicy, profilingArgs(options, nodeId)),
     );
   }
   await Promise.all(processes.map((p) => p.start('"storage node serving"')));
   return nodes;
+}
+
+/** A storage node with its data in `root`/`nodeId`, serving gRPC on 127.0.0.1:`port`. */
+export function storageNodeProcess(
+  root: string,
+  nodeId: string,
+  port: number,
+  syncPolicy: SyncPolicy,
+  nodeArgs: readonly string[] = [],
+): ServiceProcess {
+  return new ServiceProcess(
+    nodeId,
+    STORAGE_NODE_BUNDLE,
+    {
+      PAIRDB_NODE_ID: nodeId,
+      PAIRDB_DATA_DIR: storageNodeDataDir(root, nodeId),
+      PAIRDB_SERVER_HOST: '127.0.0.1',
+      PAIRDB_SERVER_PORT: String(port),
+      PAIRDB_HTTP_HOST: '127.0.0.1',
+      PAIRDB_HTTP_PORT: '0',
+      PAIRDB_STORAGE_SYNC_POLICY: syncPolicy,
+      PAIRDB_LOGGING_LEVEL: 'info',
+    },
+    nodeArgs,
+  );
+}
+
+export function storageNodeDataDir(root: string, nodeId: string): string {
+  return path.join(root, nodeId);
+}
+
+/** The coordinator, its metadata (PGlite) in `root`/coordinator, ports chosen by the OS;
+ * `settings` adds or overrides PAIRDB_* variables. */
+export function coordinatorProcess(
+  root: string,
+  settings: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): ServiceProcess {
+  return new ServiceProcess(
+    'coordinator',
+    COORDINATOR_BUNDLE,
+    {
+      PAIRDB_NODE_ID: 'coordinator-bench',
+      PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
+      PAIRDB_SERVER_HOST: '127.0.0.1',
+      PAIRDB_SERVER_PORT: '0',
+      PAIRDB_HTTP_HOST: '127.0.0.1',
+      PAIRDB_HTTP_PORT: '0',
+      PAIRDB_METRICS_HOST: '127.0.0.1',
+      PAIRDB_METRICS_PORT: '0',
+      PAIRDB_LOGGING_LEVEL: 'info',
+      ...settings,
+    },
+    nodeArgs,
+  );
 }
 
 function adminCall<T>(call: (done: (error: ServiceError | null, value: T) => void) => void) {

@@ -11,21 +11,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { coordinatorV1 } from '@pairdb/proto';
 import {
-  COORDINATOR_BUNDLE,
+  coordinatorProcess,
   freePort,
-  ServiceProcess,
-  STORAGE_NODE_BUNDLE,
+  storageNodeProcess,
+  type ServiceProcess,
 } from '../coordinator/cluster';
+import {
+  addStorageNode,
+  BENCH_VALUE_BYTES,
+  call,
+  callOptions,
+  closedLoopWrites,
+  createTenant,
+  loadKeys,
+  type CoordinatorClient,
+} from '../coordinator/coordinator-calls';
 import { startCpuWindow, type CpuGroups } from '../coordinator/process-cpu';
 
 const KEYS_PER_TENANT = Number(process.env['PAIRDB_BENCH_MIGRATION_KEYS'] ?? 10_000);
-const VALUE_BYTES = 1_024;
 const CLIENTS = 16;
 const BASELINE_SECONDS = 10;
-const CALL_DEADLINE_MS = 10_000;
 const MIGRATION_TIMEOUT_MS = 15 * 60_000;
 /** Set to a directory to write V8 CPU profiles of every server there (profile-summary.ts reads them). */
 const PROFILE_DIR = process.env['PAIRDB_BENCH_PROFILE_DIR'];
@@ -35,77 +43,22 @@ const TENANTS = [
   { tenantId: 'bench-rf3', replicationFactor: 3 },
 ];
 
-type Client = coordinatorV1.CoordinatorServiceClient;
-
-function call<T>(
-  issue: (done: (error: ServiceError | null, reply: T) => void) => void,
-): Promise<T> {
-  return new Promise((resolve, reject) =>
-    issue((error, reply) => (error ? reject(error) : resolve(reply))),
-  );
-}
-
-const options = () => ({ deadline: Date.now() + CALL_DEADLINE_MS });
-const value = Buffer.alloc(VALUE_BYTES, 0x61);
-
-function write(client: Client, tenantId: string, key: string): Promise<unknown> {
-  return call((done) =>
-    client.writeKeyValue(
-      coordinatorV1.WriteKeyValueRequest.fromPartial({
-        tenantId,
-        key,
-        value,
-        consistency: 'quorum',
-      }),
-      new Metadata(),
-      options(),
-      done,
-    ),
-  );
-}
-
 async function startNode(root: string, index: number) {
   const nodeId = `node-${index}`;
   const port = await freePort();
-  const node = new ServiceProcess(
-    nodeId,
-    STORAGE_NODE_BUNDLE,
-    {
-      PAIRDB_NODE_ID: nodeId,
-      PAIRDB_DATA_DIR: path.join(root, nodeId),
-      PAIRDB_SERVER_HOST: '127.0.0.1',
-      PAIRDB_SERVER_PORT: String(port),
-      PAIRDB_HTTP_HOST: '127.0.0.1',
-      PAIRDB_HTTP_PORT: '0',
-      PAIRDB_STORAGE_SYNC_POLICY: 'always',
-      PAIRDB_LOGGING_LEVEL: 'info',
-    },
-    nodeArgs,
-  );
+  const node = storageNodeProcess(root, nodeId, port, 'always', nodeArgs);
   await node.start('"storage node serving"');
   return { node, nodeId, port };
 }
 
-/** Closed-loop QUORUM writers until `until` resolves; answers writes per second. */
-async function writeLoad(client: Client, until: Promise<unknown>, label: string) {
-  let running = true;
-  let writes = 0;
-  let errors = 0;
-  let sequence = 0;
-  const started = performance.now();
-  void until.finally(() => (running = false));
-  const loops = Array.from({ length: CLIENTS }, async () => {
-    while (running) {
-      const key = `${label}-${sequence++ % KEYS_PER_TENANT}`;
-      await write(client, 'bench-rf3', key).then(
-        () => writes++,
-        () => errors++,
-      );
-    }
+/** Closed-loop QUORUM writers on the RF 3 tenant until `until` resolves. */
+function writeLoad(client: CoordinatorClient, until: Promise<unknown>) {
+  return closedLoopWrites(client, {
+    tenantId: 'bench-rf3',
+    clients: CLIENTS,
+    keyCount: KEYS_PER_TENANT,
+    until,
   });
-  await Promise.all(loops);
-  const seconds = (performance.now() - started) / 1_000;
-  return { writesPerSecond: writes / seconds, errors, seconds };
 }
 
 async function main(): Promise<void> {
@@ -118,59 +71,19 @@ async function main(): Promise<void> {
       processes.push(started.node);
       nodes.push(started);
     }
-    const coordinator = new ServiceProcess(
-      'coordinator',
-      COORDINATOR_BUNDLE,
-      {
-        PAIRDB_NODE_ID: 'coordinator-bench',
-        PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
-        PAIRDB_SERVER_HOST: '127.0.0.1',
-        PAIRDB_SERVER_PORT: '0',
-        PAIRDB_HTTP_HOST: '127.0.0.1',
-        PAIRDB_HTTP_PORT: '0',
-        PAIRDB_METRICS_HOST: '127.0.0.1',
-        PAIRDB_METRICS_PORT: '0',
-        PAIRDB_LOGGING_LEVEL: 'info',
-      },
-      nodeArgs,
-    );
+    const coordinator = coordinatorProcess(root, {}, nodeArgs);
     processes.push(coordinator);
     const ready = await coordinator.start('"coordinator serving"');
     const client = new coordinatorV1.CoordinatorServiceClient(
       `127.0.0.1:${String(ready['grpcPort'])}`,
       credentials.createInsecure(),
     );
-    for (const { nodeId, port } of nodes.slice(0, 3)) {
-      await call((done) =>
-        client.addStorageNode(
-          { nodeId, host: '127.0.0.1', port, virtualNodes: 0 },
-          new Metadata(),
-          options(),
-          done,
-        ),
-      );
-    }
-    for (const tenant of TENANTS) {
-      await call((done) =>
-        client.createTenant(
-          { ...tenant, conflictResolution: 'lww' },
-          new Metadata(),
-          options(),
-          done,
-        ),
-      );
-    }
+    for (const node of nodes.slice(0, 3)) await addStorageNode(client, node);
+    for (const tenant of TENANTS) await createTenant(client, tenant);
     process.stdout.write(
-      `loading ${KEYS_PER_TENANT * TENANTS.length} keys of ${VALUE_BYTES} bytes...\n`,
+      `loading ${KEYS_PER_TENANT * TENANTS.length} keys of ${BENCH_VALUE_BYTES} bytes...\n`,
     );
-    for (const { tenantId } of TENANTS) {
-      for (let i = 0; i < KEYS_PER_TENANT; i += 64) {
-        const batch = Array.from({ length: Math.min(64, KEYS_PER_TENANT - i) }, (_, j) =>
-          write(client, tenantId, `key-${i + j}`),
-        );
-        await Promise.all(batch);
-      }
-    }
+    for (const { tenantId } of TENANTS) await loadKeys(client, tenantId, KEYS_PER_TENANT, 'quorum');
     const cpuGroups: CpuGroups = {
       coordinator: [coordinator.pid!],
       'storage nodes 1-3 (sources)': nodes.slice(0, 3).map(({ node }) => node.pid!),
@@ -179,27 +92,20 @@ async function main(): Promise<void> {
     };
     const baselineDone = new Promise((resolve) => setTimeout(resolve, BASELINE_SECONDS * 1_000));
     const endBaselineCpu = startCpuWindow(cpuGroups);
-    const baseline = await writeLoad(client, baselineDone, 'key');
+    const baseline = await writeLoad(client, baselineDone);
     const baselineCpu = endBaselineCpu();
 
     const joining = nodes[3]!;
     const started = performance.now();
     const endMigrationCpu = startCpuWindow(cpuGroups);
-    const added = await call<coordinatorV1.AddStorageNodeResponse>((done) =>
-      client.addStorageNode(
-        { nodeId: joining.nodeId, host: '127.0.0.1', port: joining.port, virtualNodes: 0 },
-        new Metadata(),
-        options(),
-        done,
-      ),
-    );
+    const added = await addStorageNode(client, joining);
     const completed = (async () => {
       for (;;) {
         const { migration } = await call<coordinatorV1.GetMigrationStatusResponse>((done) =>
           client.getMigrationStatus(
             { migrationId: added.migrationId },
             new Metadata(),
-            options(),
+            callOptions(),
             done,
           ),
         );
@@ -209,7 +115,7 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
-    const during = await writeLoad(client, completed, 'key');
+    const during = await writeLoad(client, completed);
     const migration = await completed;
     const seconds = (performance.now() - started) / 1_000;
     const migrationCpu = endMigrationCpu();
