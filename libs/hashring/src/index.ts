@@ -44,10 +44,12 @@ export {
 export {
   placementOfLayout,
   RingPlacement,
+  writtenSets,
   type LayoutChange,
   type LayoutChangeType,
   type LayoutMember,
   type MemberState,
   type ReplicaSets,
   type RingLayout,
+  type WrittenSets,
 } from './ring-layout';

@@ -116,6 +116,25 @@ export class RingPlacement<N extends RingNode> {
   }
 }
 
+/** Which of a key's two replica sets a ring version writes to. */
+export interface WrittenSets {
+  readonly old: boolean;
+  readonly new: boolean;
+}
+
+/**
+ * The sets a version writes to, by its migration's phase (undefined: nothing moves), for the
+ * coordinator's placement and a storage node's ownership check alike
+ * (docs/architecture.md#membership-and-migrations): both while a range moves, `new` alone in
+ * cleanup (the old owners are dropping it), `old` alone while rolling back (the destinations are
+ * dropping it) or when nothing moves (the sets are equal).
+ */
+export function writtenSets(phase: string | undefined): WrittenSets {
+  if (phase === undefined || phase === 'rolling_back') return { old: true, new: false };
+  if (phase === 'cleanup') return { old: false, new: true };
+  return { old: true, new: true };
+}
+
 /** Placement of a whole layout, members as themselves. */
 export function placementOfLayout(layout: RingLayout): RingPlacement<LayoutMember> {
   return new RingPlacement(

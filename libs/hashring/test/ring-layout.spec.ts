@@ -3,6 +3,7 @@ import {
   HashRing,
   keyToken,
   placementOfLayout,
+  writtenSets,
   type LayoutChange,
   type LayoutMember,
   type MemberState,
@@ -102,5 +103,21 @@ describe('placementOfLayout', () => {
   it('an empty layout places nothing instead of throwing', () => {
     const sets = placementOfLayout(layout([], null)).replicaSets('t', 'k', 2);
     expect([sets.old, sets.new]).toEqual([[], []]);
+  });
+});
+
+describe('writtenSets', () => {
+  it('follows the phase table of docs/architecture.md#membership-and-migrations', () => {
+    const table: Array<[string | undefined, boolean, boolean]> = [
+      [undefined, true, false],
+      ['dual_write', true, true],
+      ['data_copy', true, true],
+      ['cutover', true, true],
+      ['cleanup', false, true],
+      ['rolling_back', true, false],
+    ];
+    for (const [phase, old, next] of table) {
+      expect({ phase, ...writtenSets(phase) }).toEqual({ phase, old, new: next });
+    }
   });
 });

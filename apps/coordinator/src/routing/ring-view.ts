@@ -11,6 +11,7 @@
 //   cleanup             new          new
 //   rolling_back        old          old
 //
+// The write column is writtenSets (@pairdb/hashring), which storage nodes judge ownership by.
 // rolling_back undoes a migration before cutover: once every coordinator has taken it, nothing
 // writes to `new` any more, so the driver can drop what the destinations received. Its nodes
 // stay members (members()) until then, so the driver still raises their fences and drops there.
@@ -19,6 +20,7 @@
 import {
   keyToken,
   RingPlacement,
+  writtenSets,
   type HashRing,
   type RingNode,
   type Token,
@@ -120,11 +122,13 @@ export class RingView implements PlacementSource {
     const sets = this.placement.replicaSetsAt(token, tenantId, replicationFactor);
     const old = { replicas: sets.old, replicationFactor: sets.oldFactor };
     const phase = this.change?.phase;
-    const moving = this.change !== null && phase !== 'rolling_back';
-    const next = moving ? { replicas: sets.new, replicationFactor: sets.newFactor } : old;
-    const same = !moving || sameReplicaSet(old, next);
+    const written = writtenSets(phase);
     const readsNew = phase === 'cutover' || phase === 'cleanup';
-    const writes = same ? [old] : phase === 'cleanup' ? [next] : [old, next];
+    const next =
+      written.new || readsNew ? { replicas: sets.new, replicationFactor: sets.newFactor } : old;
+    const writes = sameReplicaSet(old, next)
+      ? [old]
+      : [...(written.old ? [old] : []), ...(written.new ? [next] : [])];
     const { oldRing, newRing } = this.placement;
     return {
       ringVersion: this.ringVersion,

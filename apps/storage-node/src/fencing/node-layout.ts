@@ -16,6 +16,7 @@
 // once the layout file holds it (layout-file.ts), like the fence.
 import {
   placementOfLayout,
+  writtenSets,
   type LayoutMember,
   type RingLayout,
   type RingPlacement,
@@ -133,15 +134,8 @@ export class NodeLayout {
   }
 }
 
-/**
- * The replicas the layout's version writes a key to, by the migration's phase, as the
- * coordinator's RingView does (docs/architecture.md#membership-and-migrations): both sets while
- * a range moves, only `new` in cleanup (the old owners are dropping it), only `old` while rolling
- * back (the destinations are dropping it).
- */
+/** The replicas the layout's version writes a key to (writtenSets, as the coordinator's). */
 function writeSet(sets: ReplicaSets<LayoutMember>, layout: RingLayout): readonly LayoutMember[] {
-  const phase = layout.change?.phase;
-  if (phase === 'cleanup') return sets.new;
-  if (phase === 'rolling_back') return sets.old;
-  return [...sets.old, ...sets.new];
+  const written = writtenSets(layout.change?.phase);
+  return [...(written.old ? sets.old : []), ...(written.new ? sets.new : [])];
 }
