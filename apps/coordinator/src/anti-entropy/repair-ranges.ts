@@ -1,8 +1,8 @@
 // The ranges an anti-entropy pass compares (docs/architecture.md#anti-entropy): for each tenant,
 // the ring cut at every boundary of the old and the new ring, each arc with the replicas its
 // ring version WRITES to (RingView.placementAt): both sets of a moving range before cleanup,
-// `new` only in cleanup, `old` only while rolling back; the storage node's writeSet says the
-// same. Adjacent arcs with the same owners are merged, and an arc wider than RANGE_WIDTH_MAX is
+// `new` only in cleanup, `old` only while rolling back; the storage node judges by the
+// same writtenSets. Adjacent arcs with the same owners are merged, and an arc wider than RANGE_WIDTH_MAX is
 // cut, so one digest never scans more than a small share of a node's keys.
 import { TOKEN_SPACE, rangeWidth, type Token, type TokenRange } from '@pairdb/hashring';
 import type { ConflictPolicy } from '@pairdb/wire-contract';

@@ -359,21 +359,9 @@ export async function storedVersionSets(
 ): Promise<Map<string, Map<string, string>>> {
   const byNode = new Map<string, Map<string, string>>();
   for (const node of nodes) {
-    const client = new StorageClient(node.address);
     const sets = new Map<string, string>();
-    try {
-      const call = client.raw.scanRange(
-        storageV1.ScanRangeRequest.fromPartial({
-          range: WHOLE_RING,
-          tenantId,
-          ringVersion: INSPECTION_RING_VERSION,
-        }),
-      );
-      for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) {
-        for (const entry of page.entries) sets.set(entry.key, versionSetText(entry.versions));
-      }
-    } finally {
-      client.close();
+    for await (const page of scanWholeRing(node.address, tenantId)) {
+      for (const entry of page) sets.set(entry.key, versionSetText(entry.versions));
     }
     byNode.set(node.nodeId, sets);
   }
@@ -447,6 +435,15 @@ export async function scanAsDriver(
   tenantId: string,
   fence: storageV1.MigrationFence,
 ): Promise<void> {
+  for await (const page of scanWholeRing(address, tenantId, fence)) void page;
+}
+
+/** The pages of a ScanRange of the tenant's whole ring on one node, past every node's fence. */
+async function* scanWholeRing(
+  address: string,
+  tenantId: string,
+  fence?: storageV1.MigrationFence,
+): AsyncGenerator<storageV1.ScannedVersion[]> {
   const client = new StorageClient(address);
   try {
     const call = client.raw.scanRange(
@@ -454,10 +451,12 @@ export async function scanAsDriver(
         range: WHOLE_RING,
         tenantId,
         ringVersion: INSPECTION_RING_VERSION,
-        fence,
+        ...(fence && { fence }),
       }),
     );
-    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) void page;
+    for await (const page of call as AsyncIterable<storageV1.ScanRangeResponse>) {
+      yield page.entries;
+    }
   } finally {
     client.close();
   }
