@@ -237,6 +237,16 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
         (error) => callback(toGrpcError(error)),
       );
     },
+    compact: (_call, callback) => {
+      if (!deps.isServing()) {
+        callback(toGrpcError(new NotServingError('storage node is not serving')));
+        return;
+      }
+      deps.engine.compactAll().then(
+        () => callback(null, {}),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
     markRangeRepaired: (call, callback) => {
       handleMarkRepaired(deps, call.request).then(
         () => callback(null, {}),

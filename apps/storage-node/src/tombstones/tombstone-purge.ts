@@ -39,12 +39,13 @@ export interface TombstonePurgeOptions {
 export class TombstonePurge {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
-  private stopped = true;
+  private started = false;
+  private stopped = false;
 
   constructor(private readonly options: TombstonePurgeOptions) {}
 
   start(): void {
-    this.stopped = false;
+    this.started = true;
     this.schedule();
   }
 
@@ -56,7 +57,7 @@ export class TombstonePurge {
 
   /** Sweeps now (a new horizon may have made tombstones purgeable), unless one is running. */
   wake(): void {
-    if (this.stopped || this.sweeping) return;
+    if (!this.started || this.stopped || this.sweeping) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.runScheduled(), 0);
   }
