@@ -25,6 +25,7 @@ export const storageNodeConfigSchema = z.object({
       block_cache_bytes: sizeBytes('32MiB'),
       max_open_files: integer(512, { min: 16, max: 65_536 }),
       tombstone_grace: durationMs('10d'),
+      tombstone_purge_interval: durationMs('1m'),
       disk_free_bytes_min: sizeBytes('64MiB'),
       write_queue_length_max: integer(WRITE_QUEUE_LENGTH_MAX_DEFAULT, { min: 1, max: 1_000_000 }),
       write_queue_bytes_max: sizeBytes(WRITE_QUEUE_BYTES_MAX_DEFAULT),

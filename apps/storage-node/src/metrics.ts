@@ -22,6 +22,7 @@ export class StorageMetrics {
   readonly hintsStored: Counter;
   readonly hintsDelivered: Counter;
   readonly hintsDropped: Counter;
+  readonly tombstonesPurged: Counter;
   readonly siblingCapCollapses: Counter;
   readonly corruptionErrors: Counter<'operation'>;
   readonly corruptVersionsReplaced: Counter;
@@ -56,6 +57,11 @@ export class StorageMetrics {
     this.hintsDropped = new Counter({
       name: 'storage_hints_dropped_total',
       help: 'Hints dropped after the hint window expired',
+      registers,
+    });
+    this.tombstonesPurged = new Counter({
+      name: 'storage_tombstones_purged_total',
+      help: 'Keys whose tombstones were purged after their grace and a verifying repair pass',
       registers,
     });
     this.siblingCapCollapses = new Counter({

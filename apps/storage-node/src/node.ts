@@ -26,6 +26,8 @@ import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
 import { Replica } from './replica';
+import { RepairHorizons } from './tombstones/repair-horizons';
+import { TombstonePurge } from './tombstones/tombstone-purge';
 import { decodeDataKey } from './versions/engine-keys';
 import { VersionStore } from './versions/version-store';
 
@@ -44,6 +46,7 @@ export class StorageNode {
     private readonly hintDelivery: HintDelivery,
     private readonly hintSender: GrpcHintSender,
     private readonly exchanges: OpenExchanges,
+    private readonly tombstonePurge: TombstonePurge,
   ) {}
 
   get grpcPort(): number {
@@ -147,7 +150,9 @@ export class StorageNode {
       sender: hintSender,
       logger,
       intervalMs: config.hints.delivery_interval,
-      maxAgeMs: config.hints.max_age,
+      // A hint older than the tombstone grace could carry a write a purge already removed the
+      // tombstone of (docs/architecture.md#tombstone-purge): it is dropped instead.
+      maxAgeMs: Math.min(config.hints.max_age, config.storage.tombstone_grace),
       ownersOf: (tenantId, key) =>
         layout.ownersOf(tenantId, key)?.map((owner) => ({
           nodeId: owner.nodeId,
@@ -155,6 +160,18 @@ export class StorageNode {
         })),
       onDelivered: (count) => metrics.hintsDelivered.inc(count),
       onDropped: (count) => metrics.hintsDropped.inc(count),
+    });
+    const horizons = new RepairHorizons();
+    const tombstonePurge = new TombstonePurge({
+      engine,
+      versions,
+      horizons,
+      graceMs: config.storage.tombstone_grace,
+      minRingVersion: () => fence.minRingVersion,
+      held: () => layout.migrationRunning,
+      intervalMs: config.storage.tombstone_purge_interval,
+      logger,
+      onPurged: (count) => metrics.tombstonesPurged.inc(count),
     });
     const routes = {
       '/healthz': livenessRoute(),
@@ -189,6 +206,8 @@ export class StorageNode {
           isServing: () => self.node?.serving ?? false,
           freeDiskBytes: disk,
           exchanges,
+          horizons,
+          tombstonePurge,
         }),
         serviceName: STORAGE_SERVICE_NAME,
       });
@@ -206,10 +225,12 @@ export class StorageNode {
       hintDelivery,
       hintSender,
       exchanges,
+      tombstonePurge,
     );
     self.node = node;
     node.serving = true;
     hintDelivery.start();
+    tombstonePurge.start();
     logger.info(
       {
         nodeId: config.server.node_id,
@@ -231,6 +252,7 @@ export class StorageNode {
     this.logger.info('storage node draining');
     this.serving = false;
     await this.hintDelivery.stop();
+    await this.tombstonePurge.stop();
     const drained = this.grpc.drain(this.config.server.shutdown_timeout);
     await this.exchanges.endAll();
     await drained;

@@ -101,7 +101,7 @@ async function compareWithRetry(
   await deps.views.refresh();
   const reloaded = deps.views.current;
   const owners = ownersThroughout(reloaded, tenant, task.range);
-  if (reloaded.ringVersion === view.ringVersion || !owners || owners.length < 2) {
+  if (reloaded.ringVersion === view.ringVersion || !owners || owners.length === 0) {
     deps.logger.info(
       { tenantId: tenant.tenantId, ringVersion: reloaded.ringVersion },
       'anti-entropy range left to the next pass after a ring change',
@@ -132,14 +132,54 @@ async function compare(
   };
   const done = deps.inFlight?.begin(view.ringVersion);
   try {
-    return await repairRange(task, {
+    const outcome = await repairRange(task, {
       storage: deps.storage,
       fence,
       bucketCount: options.bucketCount,
     });
+    if (comparedOnEveryOwner(task, outcome)) await markRepaired(task, outcome, fence, deps);
+    return outcome;
   } finally {
     done?.();
   }
+}
+
+function comparedOnEveryOwner(task: RepairRange, outcome: RangeOutcome): boolean {
+  return (
+    outcome.failures.length === 0 &&
+    task.owners.every((owner) => outcome.horizons.has(owner.nodeId))
+  );
+}
+
+/**
+ * Tells every owner that the range compared on all of them, with the horizon its own digest
+ * gave; an owner that misses it only purges later (docs/architecture.md#tombstone-purge).
+ */
+async function markRepaired(
+  task: RepairRange,
+  outcome: RangeOutcome,
+  fence: DriverFence,
+  deps: PassDeps,
+): Promise<void> {
+  const marked = await Promise.allSettled(
+    task.owners.map((owner) =>
+      deps.storage.markRangeRepaired(
+        owner,
+        task.tenantId,
+        task.range,
+        outcome.horizons.get(owner.nodeId)!,
+        fence,
+      ),
+    ),
+  );
+  marked.forEach((result, index) => {
+    if (result.status === 'rejected') {
+      deps.logger.debug(
+        { nodeId: task.owners[index]!.nodeId, err: (result.reason as Error).message },
+        'anti-entropy could not mark a range repaired',
+      );
+    }
+  });
 }
 
 function add(totals: PassTotals, task: RepairRange, outcome: RangeOutcome): void {

@@ -8,6 +8,7 @@ import { bucketRange, type TokenRange } from '@pairdb/hashring';
 import {
   collapseToWinner,
   EMPTY_VERSION_SET,
+  isDeleted,
   sync,
   versionSetsEqual,
   type VersionSet,
@@ -23,7 +24,10 @@ import type { ReplicaNode } from '../replicas/replica-transport';
 import type { RepairRange } from './repair-ranges';
 
 /** The storage-node calls anti-entropy makes. */
-export type AntiEntropyStorage = Pick<StorageAdminClient, 'scan' | 'digest' | 'repairBatch'>;
+export type AntiEntropyStorage = Pick<
+  StorageAdminClient,
+  'scan' | 'digest' | 'repairBatch' | 'markRangeRepaired'
+>;
 
 /**
  * Keys one scan of adjacent differing buckets aims at per owner, estimated from the digests' key
@@ -37,6 +41,8 @@ export interface RangeOutcome {
   readonly repairedInto: ReadonlyMap<string, number>;
   /** Owners that failed a call: the range was not compared on them. */
   readonly failures: readonly ReplicaFailure[];
+  /** Each owner's repair horizon, from the digest it gave (docs/architecture.md#tombstone-purge). */
+  readonly horizons: ReadonlyMap<string, number>;
 }
 
 export interface RangeRepairContext {
@@ -54,7 +60,8 @@ export async function repairRange(
     context.storage.digest(owner, task.tenantId, task.range, context.fence, context.bucketCount),
   );
   const repairedInto = new Map<string, number>();
-  if (digests.length < 2) return { bucketsDiffering: 0, repairedInto, failures };
+  const horizons = new Map(digests.map((d) => [d.node.nodeId, d.value.repairHorizonMs]));
+  if (digests.length < 2) return { bucketsDiffering: 0, repairedInto, failures, horizons };
   const differing = differingBuckets(digests.map((d) => d.value));
   const keysMax = Math.max(1, ...digests.map((d) => d.value.keyCount));
   const runLength = Math.max(1, Math.floor((SCAN_KEYS_TARGET * context.bucketCount) / keysMax));
@@ -68,7 +75,7 @@ export async function repairRange(
       repairedInto.set(nodeId, (repairedInto.get(nodeId) ?? 0) + keys);
     }
   }
-  return { bucketsDiffering: differing.length, repairedInto, failures };
+  return { bucketsDiffering: differing.length, repairedInto, failures, horizons };
 }
 
 /** Scans `range` on every owner, merges each key, and repairs the owners behind the merge. */
@@ -93,7 +100,10 @@ async function repairSubRange(
     const behind = [...merged]
       .filter(([key, versions]) => {
         const own = stored.get(key);
-        return own === undefined || !versionSetsEqual(own, versions);
+        // Tombstones are not copied to an owner that holds nothing for the key: absent reads as
+        // deleted already, and a purged owner would otherwise get them back after every purge.
+        if (own === undefined) return !isDeleted(versions);
+        return !versionSetsEqual(own, versions);
       })
       .map(([key, versions]) => ({ key, versions }));
     try {

@@ -24,10 +24,14 @@ export interface RepairRange {
   readonly owners: readonly ReplicaNode[];
 }
 
-/** The ranges of `tenant` under `view` that have at least two owners to compare. */
+/**
+ * The ranges of `tenant` under `view`. A range with a single owner (replication factor 1) has
+ * nothing to compare, but its pass still dates the owner's repair horizon, so its tombstones
+ * can be purged (docs/architecture.md#tombstone-purge).
+ */
 export function repairRangesOf(view: RingView, tenant: Tenant): RepairRange[] {
   return arcsOf(view, tenant)
-    .filter((arc) => arc.owners.length >= 2)
+    .filter((arc) => arc.owners.length >= 1)
     .flatMap((arc) =>
       cut(arc.range).map((range) => ({
         tenantId: tenant.tenantId,

@@ -41,6 +41,8 @@ export interface ScannedEntry {
 export interface RangeDigest {
   readonly buckets: readonly Buffer[];
   readonly keyCount: number;
+  /** The node's clock before which its stores are in this digest (for markRangeRepaired). */
+  readonly repairHorizonMs: number;
 }
 
 /** Entries per scan message: about 1 MiB of 1 KiB values. */
@@ -99,7 +101,32 @@ export class StorageAdminClient {
       tenantId,
       bucketCount,
       ringVersion: BigInt(fence.ringVersion),
-    }).then((reply) => ({ buckets: reply.bucketDigests, keyCount: Number(reply.keyCount) }));
+    }).then((reply) => ({
+      buckets: reply.bucketDigests,
+      keyCount: Number(reply.keyCount),
+      repairHorizonMs: Number(reply.repairHorizonMs),
+    }));
+  }
+
+  /**
+   * Tells an owner that anti-entropy compared `range` on every owner: what it stored before
+   * `verifiedBeforeMs` (its digest's repair horizon) may have its tombstones purged
+   * (docs/architecture.md#tombstone-purge).
+   */
+  async markRangeRepaired(
+    node: ReplicaNode,
+    tenantId: string,
+    range: TokenRange,
+    verifiedBeforeMs: number,
+    fence: DriverFence,
+  ): Promise<void> {
+    await this.unary(node, 'markRangeRepaired', {
+      tenantId,
+      range: { start: range.start, end: range.end },
+      ringVersion: BigInt(fence.ringVersion),
+      fence: fenceToWire(fence),
+      verifiedBeforeMs: BigInt(verifiedBeforeMs),
+    });
   }
 
   /**
@@ -214,6 +241,7 @@ interface UnaryReplies {
   repairBatch: storageV1.RepairBatchResponse;
   raiseRingVersion: storageV1.RaiseRingVersionResponse;
   dropRange: storageV1.DropRangeResponse;
+  markRangeRepaired: storageV1.MarkRangeRepairedResponse;
 }
 
 type UnaryReply<M extends keyof UnaryReplies> = UnaryReplies[M];

@@ -8,6 +8,7 @@
 import {
   collapseToWinner,
   EMPTY_VERSION_SET,
+  isDeleted,
   liveValues,
   sync,
   versionSetsEqual,
@@ -171,8 +172,12 @@ export class ReadPath {
   ): void {
     const merged = mergeAll(replies, command.policy);
     if (merged.siblings.length === 0) return;
+    // A replica that holds nothing is not sent tombstones: absent reads as deleted already, and
+    // one whose tombstones were purged would get them back (docs/architecture.md#tombstone-purge).
     const stale = replies
-      .filter((reply) => !reply.versions || !versionSetsEqual(reply.versions, merged))
+      .filter((reply) =>
+        reply.versions ? !versionSetsEqual(reply.versions, merged) : !isDeleted(merged),
+      )
       .map((reply) => reply.node);
     for (const node of [...stale, ...damaged]) {
       this.deps.repairs.enqueue({

@@ -29,7 +29,11 @@ export class FakeReplicas {
   readonly digests: Array<{ nodeId: string; range: TokenRange }> = [];
   readonly repairs: Array<{ nodeId: string; tenantId: string; key: string }> = [];
   readonly refusals: string[] = [];
+  /** MarkRangeRepaired calls, with the horizon each carried. */
+  readonly marks: Array<{ nodeId: string; range: TokenRange; verifiedBeforeMs: number }> = [];
   minRingVersion = 0;
+  /** The repair horizon each node's digest reports: its "clock", advanced by each digest. */
+  private clockMs = 1_000;
   /** Per node and fence id, the highest epoch seen. */
   private readonly epochs = new Map<string, number>();
   readonly down = new Set<string>();
@@ -75,7 +79,18 @@ export class FakeReplicas {
       { length: bucketCount },
       (_, i) => hashes.get(i)?.digest() ?? Buffer.alloc(0),
     );
-    return { buckets, keyCount: entries.length };
+    return { buckets, keyCount: entries.length, repairHorizonMs: this.clockMs++ };
+  }
+
+  async markRangeRepaired(
+    node: ReplicaNode,
+    _tenantId: string,
+    range: TokenRange,
+    verifiedBeforeMs: number,
+    fence: DriverFence,
+  ): Promise<void> {
+    this.admit(node, fence, true);
+    this.marks.push({ nodeId: node.nodeId, range, verifiedBeforeMs });
   }
 
   async *scan(

@@ -5,11 +5,20 @@
 //     and directory) gets every key back, with the versions the other replicas hold;
 // (b) a node that was down while writes went on, whose hints the stand-ins dropped as expired
 //     before it came back, ends holding every key it owns with the other owners' versions.
-// Both read the nodes' stores with ScanRange only.
+// (c) keys deleted while a replica was down keep their tombstones past a short grace until that
+//     replica is back and repaired, are then purged on all three, and stay deleted after every
+//     node compacted.
+// All read the nodes' stores with ScanRange only (and (c) the deleted keys at ALL at the end).
 import { rmSync } from 'node:fs';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { freePort } from '@pairdb/test-ports';
-import type { CoordinatorClient, StorageProcess } from './cluster-harness';
+import { status } from '@grpc/grpc-js';
+import {
+  failure,
+  StorageClient,
+  type CoordinatorClient,
+  type StorageProcess,
+} from './cluster-harness';
 import { FaultCluster } from './membership-fault-harness';
 import { Load, storedVersionSets, type StorageNodeAddress } from './membership-load';
 import {
@@ -258,3 +267,133 @@ describeWithService('anti-entropy heals a replica whose hints expired', plan, ()
     expect(stale).toEqual([]);
   });
 });
+
+describeWithService('a key deleted while a replica was down stays deleted', plan, () => {
+  const DELETED = 40;
+  const KEPT = 40;
+  /** Short, so the test sees tombstones outlive it while a replica is away. */
+  const GRACE_MS = 4_000;
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+  const httpPorts = new Map<string, number>();
+  const deleted = Array.from({ length: DELETED }, (_, i) => `deleted-${i}`);
+  const kept = Array.from({ length: KEPT }, (_, i) => `kept-${i}`);
+
+  beforeAll(async () => {
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 0,
+      coordinatorIds: ['coord-a'],
+      postgresUrl: postgres.url,
+      coordinatorSettings: ANTI_ENTROPY_ON,
+    });
+    for (let k = 0; k < 3; k++) {
+      const nodeId = `node-${k}`;
+      const httpPort = await freePort();
+      httpPorts.set(nodeId, httpPort);
+      const node = await cluster.startStorageNode(nodeId, {
+        // No hint may heal the node that was down: only anti-entropy can.
+        PAIRDB_HINTS_MAX_AGE: '1ms',
+        PAIRDB_HTTP_PORT: String(httpPort),
+        PAIRDB_STORAGE_TOMBSTONE_GRACE: `${GRACE_MS}ms`,
+        PAIRDB_STORAGE_TOMBSTONE_PURGE_INTERVAL: '500ms',
+      });
+      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
+    }
+    await cluster.client.createTenant({ tenantId: TENANT, replicationFactor: 3 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  const purgedOn = (nodeId: string) =>
+    storageMetric(httpPorts.get(nodeId)!, 'storage_tombstones_purged_total');
+
+  it('is purged only once the returning replica was repaired, and never comes back', async () => {
+    for (const key of [...deleted, ...kept]) {
+      await cluster.client.write({
+        tenantId: TENANT,
+        key,
+        value: Buffer.from(`value of ${key}`),
+        consistency: 'all',
+      });
+    }
+    const nodes = cluster.addresses(['node-0', 'node-1', 'node-2']);
+    const away = cluster.node('node-2');
+    await away.kill('SIGKILL');
+    for (const key of deleted) {
+      await cluster.client.delete({ tenantId: TENANT, key, consistency: 'quorum' });
+    }
+
+    // Well past the grace, with passes running: no pass can complete while node-2 is away, so
+    // node-0 and node-1 keep every tombstone.
+    await sleep(GRACE_MS + 4_000);
+    const whileAway = await storedVersionSets(nodes.slice(0, 2), TENANT);
+    for (const nodeId of ['node-0', 'node-1']) {
+      const sets = whileAway.get(nodeId)!;
+      const notTombstones = deleted.filter((key) => !isTombstoneText(sets.get(key)));
+      expect({ nodeId, notTombstones }).toEqual({ nodeId, notTombstones: [] });
+      expect(await purgedOn(nodeId)).toBe(0);
+    }
+
+    // node-2 comes back still holding the old values of the deleted keys.
+    await away.start();
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    let purged: number[] = [];
+    while (Date.now() < deadline) {
+      purged = await Promise.all(['node-0', 'node-1', 'node-2'].map(purgedOn));
+      if (purged.every((count) => count >= DELETED)) break;
+      await sleep(INSPECT_EVERY_MS);
+    }
+    expect(purged).toEqual([DELETED, DELETED, DELETED]);
+
+    const compactionsBefore = await Promise.all(
+      ['node-0', 'node-1', 'node-2'].map((id) =>
+        storageMetric(httpPorts.get(id)!, 'storage_compactions_total'),
+      ),
+    );
+    for (const node of nodes) await compact(node.address);
+    const compactionsAfter = await Promise.all(
+      ['node-0', 'node-1', 'node-2'].map((id) =>
+        storageMetric(httpPorts.get(id)!, 'storage_compactions_total'),
+      ),
+    );
+    compactionsAfter.forEach((after, i) => expect(after).toBeGreaterThan(compactionsBefore[i]!));
+
+    // Two more passes over the compacted nodes change nothing.
+    await sleep(3_000);
+    const stored = await storedVersionSets(nodes, TENANT);
+    for (const [nodeId, sets] of stored) {
+      const resurrected = deleted.filter((key) => sets.has(key));
+      const lost = kept.filter((key) => !sets.has(key));
+      expect({ nodeId, resurrected, lost }).toEqual({ nodeId, resurrected: [], lost: [] });
+    }
+    for (const key of deleted) {
+      const error = await failure(
+        cluster.client.read({ tenantId: TENANT, key, consistency: 'all' }),
+      );
+      expect({ key, code: error.code }).toEqual({ key, code: status.NOT_FOUND });
+    }
+  });
+});
+
+/** A stored set (versionSetText) of tombstones only. */
+function isTombstoneText(text: string | undefined): boolean {
+  if (!text) return false;
+  const siblings = text.slice(text.indexOf('{') + 1, -1).split(',');
+  return siblings.length > 0 && siblings.every((sibling) => sibling.includes(' tombstone '));
+}
+
+/** Compacts one storage node's engine through its Compact RPC. */
+async function compact(address: string): Promise<void> {
+  const client = new StorageClient(address);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      client.raw.compact({}, (error) => (error ? reject(error) : resolve())),
+    );
+  } finally {
+    client.close();
+  }
+}

@@ -109,7 +109,7 @@ class FakeStorage {
     const hash = createHash('sha256');
     const entries = this.inRange(node.nodeId, tenantId, range);
     for (const e of entries) hash.update(e.key).update(encodeVersionSet(e.versions));
-    return { buckets: [hash.digest()], keyCount: entries.length };
+    return { buckets: [hash.digest()], keyCount: entries.length, repairHorizonMs: 0 };
   }
 
   async repairBatch(

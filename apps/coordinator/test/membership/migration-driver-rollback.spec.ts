@@ -92,7 +92,7 @@ class FakeNodes implements MigrationStorage {
   async digest(node: ReplicaNode, tenantId: string, range: TokenRange) {
     const entries = this.inRange(node.nodeId, tenantId, range);
     const text = entries.map(([key, set]) => `${key}=${set.siblings.length}`).join(',');
-    return { buckets: [Buffer.from(text)], keyCount: entries.length };
+    return { buckets: [Buffer.from(text)], keyCount: entries.length, repairHorizonMs: 0 };
   }
 
   /** One page: refused or stored whole, as the node's RepairBatch is (keyed by its first key). */

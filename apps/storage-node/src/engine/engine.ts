@@ -60,7 +60,13 @@ export const IMMUTABLE_MEMTABLES_MAX = 2;
 /** Delay of a write group while L0 is past the slowdown trigger. */
 export const SLOWDOWN_DELAY_MS = 1;
 
-export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'delete'; key: Buffer };
+export type BatchOp =
+  | { type: 'put'; key: Buffer; value: Buffer }
+  /**
+   * `deletedAtMs` (default now) starts the tombstone's grace period: a caller that already
+   * waited out a grace of its own (a DVVSet tombstone purged after repair) passes when that began.
+   */
+  | { type: 'delete'; key: Buffer; deletedAtMs?: number };
 
 export interface Snapshot {
   readonly seq: number;
@@ -426,7 +432,11 @@ export class Engine {
         return { kind: EntryKind.Put, key: op.key, value: op.value };
       }
       if (op.type === 'delete') {
-        return { kind: EntryKind.Delete, key: op.key, value: tombstoneValue(nowMs) };
+        const deletedAtMs = op.deletedAtMs ?? nowMs;
+        if (!Number.isSafeInteger(deletedAtMs) || deletedAtMs < 0 || deletedAtMs > nowMs) {
+          throw new InvalidArgumentError(`deletedAtMs ${op.deletedAtMs} is not a time before now`);
+        }
+        return { kind: EntryKind.Delete, key: op.key, value: tombstoneValue(deletedAtMs) };
       }
       throw new InvalidArgumentError(`write: unknown op type ${(op as { type: unknown }).type}`);
     });

@@ -27,6 +27,8 @@ import {
 import { dropTokenRange } from '../ranges/token-range-drop';
 import { scanTokenRange } from '../ranges/token-range-scan';
 import type { Replica } from '../replica';
+import type { RepairHorizons } from '../tombstones/repair-horizons';
+import type { TombstonePurge } from '../tombstones/tombstone-purge';
 import { DATA_KEYSPACE_END, dataKeyFloor } from '../versions/engine-keys';
 import { InvalidRequestError } from '../versions/validation';
 import type { VersionStore } from '../versions/version-store';
@@ -71,6 +73,10 @@ export interface HandlerDeps {
   freeDiskBytes(): number | undefined;
   /** Where Exchange streams register, so a drain can end them once idle. */
   exchanges: OpenExchanges;
+  /** Where MarkRangeRepaired records what anti-entropy verified. */
+  horizons: RepairHorizons;
+  /** Woken by a new horizon: tombstones may have become purgeable. */
+  tombstonePurge: Pick<TombstonePurge, 'wake'>;
 }
 
 /** A write or delete reply: the stored set, or only its read context when the caller asked. */
@@ -231,6 +237,22 @@ export function createStorageHandlers(deps: HandlerDeps): storageV1.StorageServi
         (error) => callback(toGrpcError(error)),
       );
     },
+    compact: (_call, callback) => {
+      if (!deps.isServing()) {
+        callback(toGrpcError(new NotServingError('storage node is not serving')));
+        return;
+      }
+      deps.engine.compactAll().then(
+        () => callback(null, {}),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
+    markRangeRepaired: (call, callback) => {
+      handleMarkRepaired(deps, call.request).then(
+        () => callback(null, {}),
+        (error) => callback(toGrpcError(error)),
+      );
+    },
   };
 }
 
@@ -295,6 +317,8 @@ async function handleDigest(
   }
   const range = requireRange(r.range);
   await deps.fence.admit({ ringVersion: r.ringVersion });
+  // Taken before the digest, so the digest covers every store received before it.
+  const repairHorizonMs = deps.versions.repairHorizonMs();
   const snapshot = deps.engine.snapshot();
   try {
     const digest = digestTokenRange(
@@ -302,10 +326,40 @@ async function handleDigest(
       { ...range, tenantId: r.tenantId, bucketCount },
       snapshot,
     );
-    return { bucketDigests: digest.buckets, keyCount: BigInt(digest.keyCount) };
+    return {
+      bucketDigests: digest.buckets,
+      keyCount: BigInt(digest.keyCount),
+      repairHorizonMs: BigInt(repairHorizonMs),
+    };
   } finally {
     snapshot.release();
   }
+}
+
+/**
+ * Records that anti-entropy compared a range on every owner (docs/architecture.md#tombstone-purge).
+ * Only the runner sends it, fenced; a horizon from the future (a time this node never gave) is
+ * refused.
+ */
+async function handleMarkRepaired(
+  deps: HandlerDeps,
+  r: storageV1.MarkRangeRepairedRequest,
+): Promise<void> {
+  const range = requireRange(r.range);
+  if (!r.tenantId) throw new InvalidRequestError('tenant_id', r.tenantId, 'is required');
+  const fence = migrationFenceFromWire(r.fence);
+  if (!fence) throw new InvalidRequestError('fence', 'unset', 'is required');
+  const verifiedBeforeMs = Number(r.verifiedBeforeMs);
+  if (verifiedBeforeMs > Date.now()) {
+    throw new InvalidRequestError('verified_before_ms', r.verifiedBeforeMs, 'is in the future');
+  }
+  await deps.fence.admit({ ringVersion: r.ringVersion, fence });
+  deps.horizons.record(
+    r.tenantId,
+    { range, verifiedBeforeMs, ringVersion: r.ringVersion },
+    deps.fence.minRingVersion,
+  );
+  deps.tombstonePurge.wake();
 }
 
 async function handleDrop(

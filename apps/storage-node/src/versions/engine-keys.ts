@@ -3,6 +3,10 @@
 //
 //   data key  = 0x01 | token (8 bytes, big-endian) | tenant length (1 byte) | tenant | key
 //   hint key  = 0x02 | target node length (1 byte) | target node id | <data key without 0x01>
+//   receipt   = 0x03 | <data key without 0x01>  ->  8-byte big-endian unix ms
+//
+// A receipt key exists exactly while its data key holds a DVVSet of tombstones only: the value
+// is when this node stored that set, by its own clock (docs/architecture.md#tombstone-purge).
 //
 // Data keys sort by ring token first, so a token range is one contiguous engine range (range
 // scans and digests for migration and anti-entropy read it in one pass). The tenant id inside
@@ -13,6 +17,7 @@ import { keyToken, type Token } from '@pairdb/hashring';
 
 export const KEYSPACE_DATA = 0x01;
 export const KEYSPACE_HINTS = 0x02;
+export const KEYSPACE_TOMBSTONE_RECEIPTS = 0x03;
 
 /**
  * What the tenant length byte can express. Tenant ids that pass the tenant id rule
@@ -78,6 +83,23 @@ export function dataKeyFloor(token: Token): Buffer {
 
 /** Lower bound (inclusive) past every data key: the end of the data keyspace. */
 export const DATA_KEYSPACE_END = Buffer.from([KEYSPACE_DATA + 1]);
+
+/** The receipt key of a data key: the same bytes under the receipts keyspace. */
+export function receiptKeyOf(dataKey: Buffer): Buffer {
+  const out = Buffer.from(dataKey);
+  out[0] = KEYSPACE_TOMBSTONE_RECEIPTS;
+  return out;
+}
+
+/** The data key a receipt key stands for. */
+export function dataKeyOfReceipt(receiptKey: Buffer): Buffer {
+  const out = Buffer.from(receiptKey);
+  out[0] = KEYSPACE_DATA;
+  return out;
+}
+
+export const RECEIPT_KEYSPACE_START = Buffer.from([KEYSPACE_TOMBSTONE_RECEIPTS]);
+export const RECEIPT_KEYSPACE_END = Buffer.from([KEYSPACE_TOMBSTONE_RECEIPTS + 1]);
 
 export function hintKeyPrefix(targetNodeId: string): Buffer {
   const node = Buffer.from(targetNodeId, 'utf8');

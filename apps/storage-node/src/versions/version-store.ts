@@ -2,6 +2,10 @@
 // (engine-keys.ts). Writes are read-modify-write under a per-key lock; every operation is
 // idempotent, so a coordinator may resend anything (retries, hints, repairs).
 //
+// A set of tombstones only is stored with a receipt (engine-keys.ts): when this node stored it,
+// written in the same engine batch, so a crash keeps both or neither. Tombstones are purged by
+// purgeTombstone once repair has verified them (docs/architecture.md#tombstone-purge).
+//
 // A stored set that cannot be read because its bytes are damaged (a bad block or bytes that do
 // not decode: CorruptVersionsError, naming node, tenant and key) is reported on every operation. Reads and client writes fail with it; a repair replaces it (see repair()).
 import {
@@ -10,6 +14,7 @@ import {
   decodeVersionSet,
   EMPTY_VERSION_SET,
   encodeVersionSet,
+  isDeleted,
   sync,
   update,
   type Dot,
@@ -21,9 +26,9 @@ import {
   type WriteContent,
 } from '@pairdb/vectorclock';
 import type { ConflictPolicy } from '@pairdb/wire-contract';
-import { CorruptionError, type Engine } from '../engine';
+import { CorruptionError, type BatchOp, type Engine } from '../engine';
 import { CorruptVersionsError } from './corrupt-versions-error';
-import { decodeDataKey, encodeDataKey } from './engine-keys';
+import { decodeDataKey, encodeDataKey, receiptKeyOf } from './engine-keys';
 import { KeyLock } from './key-lock';
 
 export type { ConflictPolicy };
@@ -58,6 +63,8 @@ export interface VersionStoreEvents {
 
 export class VersionStore {
   private readonly lock = new KeyLock();
+  /** The receipt times of stores not yet visible to readers (see repairHorizonMs). */
+  private readonly storesInFlight = new Set<{ readonly receivedAtMs: number }>();
 
   constructor(
     /** Named in errors about this node's stored data. */
@@ -65,7 +72,20 @@ export class VersionStore {
     private readonly engine: Engine,
     private readonly bounds: VersionSetBounds = {},
     private readonly events: VersionStoreEvents = {},
+    /** The node's clock: tombstone receipts and repair horizons (tests pass their own). */
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * A time before which every store is visible to readers: now, or the receipt time of the
+   * oldest store still on its way into the engine. Taken before a digest is computed, it is a
+   * time that digest covers: a tombstone received before it is in the digest.
+   */
+  repairHorizonMs(): number {
+    let horizon = this.now();
+    for (const store of this.storesInFlight) horizon = Math.min(horizon, store.receivedAtMs);
+    return horizon;
+  }
 
   read(tenantId: string, key: string): VersionSet | undefined {
     const engineKey = encodeDataKey(tenantId, key);
@@ -87,7 +107,7 @@ export class VersionStore {
         EMPTY_VERSION_SET;
       const next = update(current, write.context, write.dot, write.content);
       if (next === current) return current;
-      return this.store(engineKey, next, write.policy);
+      return this.store(engineKey, next, write.policy, { wasDeleted: isStoredTombstone(current) });
     });
   }
 
@@ -118,12 +138,16 @@ export class VersionStore {
         current = this.readEngineKey(engineKey);
       } catch (error) {
         if (!(error instanceof CorruptVersionsError)) throw error;
-        const stored = await this.store(engineKey, incoming, policy);
+        // Whether a receipt exists is unknown: the delete below is harmless if none does.
+        const stored = await this.store(engineKey, incoming, policy, { wasDeleted: true });
         this.events.onCorruption?.(error, engineKey, 'repair', true);
         return stored;
       }
       const next = current ? sync(current, incoming) : incoming;
-      return this.store(engineKey, next, policy, current);
+      return this.store(engineKey, next, policy, {
+        current,
+        wasDeleted: current !== undefined && isStoredTombstone(current),
+      });
     });
   }
 
@@ -133,7 +157,40 @@ export class VersionStore {
    * that follows it stores the key afresh.
    */
   drop(engineKey: Buffer): Promise<void> {
-    return this.lock.run(engineKey, () => this.engine.delete(engineKey));
+    return this.lock.run(engineKey, () => {
+      const receiptKey = receiptKeyOf(engineKey);
+      const ops: BatchOp[] = [{ type: 'delete', key: engineKey }];
+      if (this.engine.get(receiptKey) !== undefined) ops.push({ type: 'delete', key: receiptKey });
+      return this.engine.write(ops);
+    });
+  }
+
+  /**
+   * The receipt time of the key's stored tombstones, or undefined when it holds none (absent,
+   * or holding a value).
+   */
+  receiptOf(engineKey: Buffer): number | undefined {
+    const receipt = this.engine.get(receiptKeyOf(engineKey));
+    return receipt?.length === 8 ? Number(receipt.readBigUInt64BE(0)) : undefined;
+  }
+
+  /**
+   * Purges the key's tombstones if they are still the ones received at `receivedAtMs` (nothing
+   * was stored over them since the caller judged them): the set and its receipt become engine
+   * deletes dated `receivedAtMs`, which compaction drops at the bottom level, their grace having
+   * run (docs/architecture.md#tombstone-purge). True when purged.
+   */
+  purgeTombstone(engineKey: Buffer, receivedAtMs: number): Promise<boolean> {
+    return this.lock.run(engineKey, async () => {
+      if (this.receiptOf(engineKey) !== receivedAtMs) return false;
+      const current = this.readEngineKey(engineKey);
+      if (current === undefined || !isStoredTombstone(current)) return false;
+      await this.engine.write([
+        { type: 'delete', key: engineKey, deletedAtMs: receivedAtMs },
+        { type: 'delete', key: receiptKeyOf(engineKey), deletedAtMs: receivedAtMs },
+      ]);
+      return true;
+    });
   }
 
   private reportingCorruption<T>(
@@ -178,18 +235,47 @@ export class VersionStore {
     return new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, cause);
   }
 
+  /**
+   * Writes `next` over the key; `before.current` (when known) skips a write that changes nothing,
+   * `before.wasDeleted` says whether the key may hold a receipt to remove.
+   */
   private async store(
     engineKey: Buffer,
     next: VersionSet,
     policy: ConflictPolicy,
-    current?: VersionSet,
+    before: { current?: VersionSet; wasDeleted: boolean },
   ): Promise<VersionSet> {
     const resolved = policy === 'lww' ? collapseToWinner(next) : next;
     const bounded = applyBounds(resolved, this.bounds);
     if (bounded.collapsed) this.events.onSiblingCapCollapse?.();
     const bytes = Buffer.from(encodeVersionSet(bounded.set));
+    const current = before.current;
     if (current && Buffer.from(encodeVersionSet(current)).equals(bytes)) return current;
-    await this.engine.put(engineKey, bytes);
+    const inFlight = { receivedAtMs: this.now() };
+    this.storesInFlight.add(inFlight);
+    try {
+      const ops: BatchOp[] = [{ type: 'put', key: engineKey, value: bytes }];
+      // A changed set of tombstones gets a new receipt: its age restarts, which only delays a purge.
+      if (isStoredTombstone(bounded.set)) {
+        ops.push({ type: 'put', key: receiptKeyOf(engineKey), value: receiptValue(inFlight) });
+      } else if (before.wasDeleted) {
+        ops.push({ type: 'delete', key: receiptKeyOf(engineKey) });
+      }
+      await this.engine.write(ops);
+    } finally {
+      this.storesInFlight.delete(inFlight);
+    }
     return bounded.set;
   }
+}
+
+/** A stored set of tombstones only (the empty set is never stored). */
+function isStoredTombstone(set: VersionSet): boolean {
+  return set.siblings.length > 0 && isDeleted(set);
+}
+
+function receiptValue(store: { readonly receivedAtMs: number }): Buffer {
+  const value = Buffer.alloc(8);
+  value.writeBigUInt64BE(BigInt(store.receivedAtMs));
+  return value;
 }

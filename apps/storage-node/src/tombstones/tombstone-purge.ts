@@ -1,0 +1,135 @@
+// Tombstone purge (docs/architecture.md#tombstone-purge): a sweep over the node's tombstone
+// receipts that purges a key's tombstones once both hold:
+// - they are at least `graceMs` old by this node's clock (the receipt, never the dot), and
+// - an anti-entropy pass compared the key's range on every owner after they were stored here
+//   (RepairHorizons, under a ring version the node still accepts),
+// and never while a migration runs (its layout says so: tombstones are held then).
+// A purge turns the tombstones into engine deletes dated at their receipt, which compaction
+// drops at the bottom level (engine/compaction/retention.ts).
+import type { Logger } from '@pairdb/service-runtime';
+import type { Engine } from '../engine';
+import {
+  dataKeyOfReceipt,
+  decodeDataKey,
+  RECEIPT_KEYSPACE_END,
+  RECEIPT_KEYSPACE_START,
+} from '../versions/engine-keys';
+import type { VersionStore } from '../versions/version-store';
+import type { RepairHorizons } from './repair-horizons';
+
+/** Receipts read per engine iteration: the sweep never holds an iterator across a purge. */
+const RECEIPTS_PER_PAGE = 1_024;
+
+export interface TombstonePurgeOptions {
+  readonly engine: Engine;
+  readonly versions: Pick<VersionStore, 'purgeTombstone'>;
+  readonly horizons: RepairHorizons;
+  readonly graceMs: number;
+  /** The node's minimum accepted ring version (NodeFence). */
+  readonly minRingVersion: () => bigint;
+  /** True while no tombstone may be purged. */
+  readonly held: () => boolean;
+  /** Pause between sweeps. */
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly onPurged?: (count: number) => void;
+}
+
+export class TombstonePurge {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly options: TombstonePurgeOptions) {}
+
+  start(): void {
+    this.started = true;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.sweeping;
+  }
+
+  /** Sweeps now (a new horizon may have made tombstones purgeable), unless one is running. */
+  wake(): void {
+    if (!this.started || this.stopped || this.sweeping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.runScheduled(), 0);
+  }
+
+  /** One sweep over every receipt; resolves with the keys purged. */
+  sweep(): Promise<number> {
+    this.sweeping ??= this.sweepAll().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.runScheduled(), this.options.intervalMs);
+  }
+
+  private runScheduled(): void {
+    this.sweep()
+      .catch((error: Error) =>
+        this.options.logger.warn({ err: error.message }, 'tombstone purge sweep failed'),
+      )
+      .finally(() => this.schedule());
+  }
+
+  private async sweepAll(): Promise<number> {
+    let purged = 0;
+    let after: Buffer | undefined;
+    for (;;) {
+      if (this.stopped || this.options.held()) break;
+      const page = this.purgeable(after);
+      for (const candidate of page.candidates) {
+        if (this.stopped || this.options.held()) break;
+        if (await this.options.versions.purgeTombstone(candidate.dataKey, candidate.receivedAtMs))
+          purged++;
+      }
+      if (page.last === undefined) break;
+      after = page.last;
+    }
+    if (purged > 0) {
+      this.options.onPurged?.(purged);
+      this.options.logger.info({ purged }, 'tombstones purged after repair');
+    }
+    return purged;
+  }
+
+  /** One page of receipts after `after`: those whose tombstones may be purged now. */
+  private purgeable(after: Buffer | undefined): {
+    candidates: Array<{ dataKey: Buffer; receivedAtMs: number }>;
+    last: Buffer | undefined;
+  } {
+    const now = (this.options.now ?? Date.now)();
+    const minRingVersion = this.options.minRingVersion();
+    const candidates: Array<{ dataKey: Buffer; receivedAtMs: number }> = [];
+    let last: Buffer | undefined;
+    let read = 0;
+    const iterator = this.options.engine.iterate({
+      ...(after ? { gt: after } : { gte: RECEIPT_KEYSPACE_START }),
+      lt: RECEIPT_KEYSPACE_END,
+      limit: RECEIPTS_PER_PAGE,
+    });
+    for (const [key, value] of iterator) {
+      read++;
+      last = Buffer.from(key);
+      if (value.length !== 8) continue;
+      const receivedAtMs = Number(value.readBigUInt64BE(0));
+      if (now - receivedAtMs < this.options.graceMs) continue;
+      const dataKey = dataKeyOfReceipt(key);
+      const { tenantId, token } = decodeDataKey(dataKey);
+      const verified = this.options.horizons.verifiedBefore(tenantId, token, minRingVersion);
+      if (verified !== undefined && receivedAtMs < verified) {
+        candidates.push({ dataKey, receivedAtMs });
+      }
+    }
+    return { candidates, last: read === RECEIPTS_PER_PAGE ? last : undefined };
+  }
+}
