@@ -280,4 +280,74 @@ describe('anti-entropy pass', () => {
     expect(totals.rangesIncomplete).toBe(0);
     expect(totals.ringVersion).toBe(6);
   });
+
+  describe('tombstones (docs/architecture.md#tombstone-purge)', () => {
+    function deleted(counter: number): VersionSet {
+      return update(
+        written(counter, 'before'),
+        VersionVector.from([['c1', BigInt(counter)]]),
+        { actor: 'c1', counter: BigInt(counter + 1) },
+        { tombstone: true },
+      );
+    }
+
+    it('sends tombstones to an owner holding an older value, never to one holding nothing', async () => {
+      const replicas = new FakeReplicas();
+      // "gone": n3 still holds the value n1 and n2 deleted. "purged": n1 holds tombstones that
+      // n2 and n3 already purged.
+      for (const nodeId of ['n1', 'n2']) replicas.put(nodeId, 't', 'gone', deleted(1));
+      replicas.put('n3', 't', 'gone', written(1, 'before'));
+      replicas.put('n1', 't', 'purged', deleted(5));
+      const view = new RingView(
+        5,
+        nodes.map((id) => node(id)),
+        null,
+      );
+      await pass(replicas, fixedViews(view), [t]);
+      expect(versionSetsEqual(replicas.get('n3', 't', 'gone')!, deleted(1))).toBe(true);
+      expect(replicas.get('n2', 't', 'purged')).toBeUndefined();
+      expect(replicas.get('n3', 't', 'purged')).toBeUndefined();
+    });
+
+    it('marks a range repaired on every owner, with its own horizon, only when all compared', async () => {
+      const replicas = fullCluster(50);
+      const view = new RingView(
+        5,
+        nodes.map((id) => node(id)),
+        null,
+      );
+      const totals = await pass(replicas, fixedViews(view), [t]);
+      expect(replicas.marks).toHaveLength(totals.rangesCompared * 3);
+      const horizons = new Map(
+        replicas.digestHorizons.map((d) => [`${d.nodeId} ${d.range.start}`, d.repairHorizonMs]),
+      );
+      for (const mark of replicas.marks) {
+        expect(mark.verifiedBeforeMs).toBe(horizons.get(`${mark.nodeId} ${mark.range.start}`));
+      }
+
+      replicas.marks.length = 0;
+      replicas.down.add('n2');
+      const partial = await pass(replicas, fixedViews(view), [t], 2);
+      expect(partial.rangesIncomplete).toBeGreaterThan(0);
+      expect(replicas.marks).toEqual([]);
+    });
+
+    it('passes over single-owner ranges only to mark them', async () => {
+      const replicas = new FakeReplicas();
+      const t1 = tenant('rf1', 1);
+      for (let i = 0; i < 100; i++) {
+        replicas.put(ownersOf(nodes, 'rf1', `k${i}`, 1)[0]!, 'rf1', `k${i}`, written(i + 1, 'v'));
+      }
+      const view = new RingView(
+        5,
+        nodes.map((id) => node(id)),
+        null,
+      );
+      const totals = await pass(replicas, fixedViews(view), [t1]);
+      expect(replicas.scans).toEqual([]);
+      expect(replicas.repairs).toEqual([]);
+      expect(totals.rangesCompared).toBeGreaterThan(0);
+      expect(new Set(replicas.marks.map((m) => m.nodeId))).toEqual(new Set(nodes));
+    });
+  });
 });

@@ -27,6 +27,9 @@ export class FakeReplicas {
   readonly data = new Map<string, Map<string, Map<string, VersionSet>>>();
   readonly scans: ScanCall[] = [];
   readonly digests: Array<{ nodeId: string; range: TokenRange }> = [];
+  /** The repair horizon each digest answer carried. */
+  readonly digestHorizons: Array<{ nodeId: string; range: TokenRange; repairHorizonMs: number }> =
+    [];
   readonly repairs: Array<{ nodeId: string; tenantId: string; key: string }> = [];
   readonly refusals: string[] = [];
   /** MarkRangeRepaired calls, with the horizon each carried. */
@@ -79,7 +82,9 @@ export class FakeReplicas {
       { length: bucketCount },
       (_, i) => hashes.get(i)?.digest() ?? Buffer.alloc(0),
     );
-    return { buckets, keyCount: entries.length, repairHorizonMs: this.clockMs++ };
+    const repairHorizonMs = this.clockMs++;
+    this.digestHorizons.push({ nodeId: node.nodeId, range, repairHorizonMs });
+    return { buckets, keyCount: entries.length, repairHorizonMs };
   }
 
   async markRangeRepaired(

@@ -135,6 +135,46 @@ describe('read path', () => {
     expect(text(liveValues(cluster.node('n3').data.get('t/old')!))).toEqual(['v2']);
   });
 
+  it('sends tombstones to a replica holding an older value, never to one holding nothing', async () => {
+    const { cluster, writes, reads, repairs } = setup();
+    const base = {
+      tenantId: 't',
+      context: VersionVector.EMPTY,
+      replicationFactor: 3,
+      policy: 'lww' as const,
+    };
+    // "gone": n3 holds the value the others deleted. "purged": n3 holds tombstones, n1 and n2
+    // nothing (as after their purge, docs/architecture.md#tombstone-purge).
+    await writes.write({ ...base, key: 'gone', value: Buffer.from('v1'), consistency: 'all' });
+    await writes.write({ ...base, key: 'purged', value: undefined, consistency: 'all' });
+    const written = cluster.node('n1').data.get('t/gone')!;
+    cluster.node('n3').mode = 'down';
+    await writes.write({
+      ...base,
+      key: 'gone',
+      value: undefined,
+      consistency: 'quorum',
+      context: readContext(written),
+    });
+    cluster.node('n3').mode = 'up';
+    cluster.node('n1').data.delete('t/purged');
+    cluster.node('n2').data.delete('t/purged');
+
+    for (const key of ['gone', 'purged']) {
+      await reads.read({
+        tenantId: 't',
+        key,
+        consistency: 'all',
+        replicationFactor: 3,
+        policy: 'lww',
+      });
+    }
+    await repairs.idle();
+    expect(liveValues(cluster.node('n3').data.get('t/gone')!)).toEqual([]);
+    expect(cluster.node('n1').data.has('t/purged')).toBe(false);
+    expect(cluster.node('n2').data.has('t/purged')).toBe(false);
+  });
+
   it('reconciles concurrent versions into siblings and a context that resolves them', async () => {
     const { cluster, writes, reads } = setup();
     const base = {
