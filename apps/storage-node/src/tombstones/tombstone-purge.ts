@@ -17,6 +17,12 @@ import {
 import type { VersionStore } from '../versions/version-store';
 import type { RepairHorizons } from './repair-horizons';
 
+/**
+ * How long after a new horizon the sweep runs: a pass marks its ranges one after another, and
+ * one sweep after a burst of marks covers them all.
+ */
+export const WAKE_DELAY_MS = 1_000;
+
 /** Receipts read per engine iteration: the sweep never holds an iterator across a purge. */
 const RECEIPTS_PER_PAGE = 1_024;
 
@@ -38,6 +44,8 @@ export interface TombstonePurgeOptions {
 
 export class TombstonePurge {
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires. */
+  private dueAtMs = Number.POSITIVE_INFINITY;
   private sweeping: Promise<number> | undefined;
   private started = false;
   private stopped = false;
@@ -55,11 +63,10 @@ export class TombstonePurge {
     await this.sweeping;
   }
 
-  /** Sweeps now (a new horizon may have made tombstones purgeable), unless one is running. */
+  /** Sweeps within WAKE_DELAY_MS: a new horizon may have made tombstones purgeable. */
   wake(): void {
-    if (!this.started || this.stopped || this.sweeping) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.runScheduled(), 0);
+    if (!this.started || this.stopped) return;
+    this.scheduleIn(WAKE_DELAY_MS);
   }
 
   /** One sweep over every receipt; resolves with the keys purged. */
@@ -69,11 +76,22 @@ export class TombstonePurge {
   }
 
   private schedule(): void {
+    this.scheduleIn(this.options.intervalMs);
+  }
+
+  /** Makes the next sweep due in `delayMs` at the latest (an earlier one stays). */
+  private scheduleIn(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.runScheduled(), this.options.intervalMs);
+    const dueAtMs = Date.now() + delayMs;
+    if (this.timer && this.dueAtMs <= dueAtMs) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.dueAtMs = dueAtMs;
+    this.timer = setTimeout(() => this.runScheduled(), delayMs);
   }
 
   private runScheduled(): void {
+    this.timer = undefined;
+    this.dueAtMs = Number.POSITIVE_INFINITY;
     this.sweep()
       .catch((error: Error) =>
         this.options.logger.warn({ err: error.message }, 'tombstone purge sweep failed'),
