@@ -23,6 +23,7 @@ import {
 import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { CorruptionError, type Engine } from '../engine';
 import { CorruptVersionsError } from './corrupt-versions-error';
+import { PREVIOUS_UNREADABLE, UNTRACKED_CHANGES, type DataKeyChanges } from './data-key-changes';
 import { decodeDataKey, encodeDataKey } from './engine-keys';
 import { KeyLock } from './key-lock';
 
@@ -56,6 +57,12 @@ export interface VersionStoreEvents {
   ): void;
 }
 
+/** A stored set and the bytes it was read from. */
+interface StoredSet {
+  readonly set: VersionSet;
+  readonly bytes: Buffer;
+}
+
 export class VersionStore {
   private readonly lock = new KeyLock();
 
@@ -65,6 +72,8 @@ export class VersionStore {
     private readonly engine: Engine,
     private readonly bounds: VersionSetBounds = {},
     private readonly events: VersionStoreEvents = {},
+    /** Every engine write of a data key goes through it (the node's digest index). */
+    private readonly changes: DataKeyChanges = UNTRACKED_CHANGES,
   ) {}
 
   read(tenantId: string, key: string): VersionSet | undefined {
@@ -82,12 +91,11 @@ export class VersionStore {
   write(write: VersionedWrite): Promise<VersionSet> {
     const engineKey = encodeDataKey(write.tenantId, write.key);
     return this.lock.run(engineKey, async () => {
-      const current =
-        this.reportingCorruption(engineKey, 'write', () => this.readEngineKey(engineKey)) ??
-        EMPTY_VERSION_SET;
+      const stored = this.reportingCorruption(engineKey, 'write', () => this.readStored(engineKey));
+      const current = stored?.set ?? EMPTY_VERSION_SET;
       const next = update(current, write.context, write.dot, write.content);
       if (next === current) return current;
-      return this.store(engineKey, next, write.policy);
+      return this.store(engineKey, next, write.policy, stored);
     });
   }
 
@@ -113,17 +121,17 @@ export class VersionStore {
     policy: ConflictPolicy,
   ): Promise<VersionSet> {
     return this.lock.run(engineKey, async () => {
-      let current: VersionSet | undefined;
+      let current: StoredSet | undefined;
       try {
-        current = this.readEngineKey(engineKey);
+        current = this.readStored(engineKey);
       } catch (error) {
         if (!(error instanceof CorruptVersionsError)) throw error;
-        const stored = await this.store(engineKey, incoming, policy);
+        const stored = await this.store(engineKey, incoming, policy, PREVIOUS_UNREADABLE);
         this.events.onCorruption?.(error, engineKey, 'repair', true);
         return stored;
       }
-      const next = current ? sync(current, incoming) : incoming;
-      return this.store(engineKey, next, policy, current);
+      const next = current ? sync(current.set, incoming) : incoming;
+      return this.store(engineKey, next, policy, current, true);
     });
   }
 
@@ -133,7 +141,18 @@ export class VersionStore {
    * that follows it stores the key afresh.
    */
   drop(engineKey: Buffer): Promise<void> {
-    return this.lock.run(engineKey, () => this.engine.delete(engineKey));
+    return this.lock.run(engineKey, () => {
+      let previous: Buffer | typeof PREVIOUS_UNREADABLE | undefined;
+      try {
+        previous = this.engine.get(engineKey);
+      } catch (error) {
+        if (!(error instanceof CorruptionError)) throw error;
+        previous = PREVIOUS_UNREADABLE;
+      }
+      return this.changes.commit(engineKey, previous, undefined, () =>
+        this.engine.delete(engineKey),
+      );
+    });
   }
 
   private reportingCorruption<T>(
@@ -155,6 +174,11 @@ export class VersionStore {
    * damaged (CRC) or they read back but do not decode.
    */
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
+    return this.readStored(engineKey)?.set;
+  }
+
+  /** The stored set and its bytes (the digest index XORs them out when the key changes). */
+  private readStored(engineKey: Buffer): StoredSet | undefined {
     let bytes: Buffer | undefined;
     try {
       bytes = this.engine.get(engineKey);
@@ -164,7 +188,7 @@ export class VersionStore {
     }
     if (!bytes) return undefined;
     try {
-      return decodeVersionSet(bytes);
+      return { set: decodeVersionSet(bytes), bytes };
     } catch (error) {
       const undecodable =
         error instanceof VersionSetDecodeError || error instanceof VersionArgumentError;
@@ -178,18 +202,26 @@ export class VersionStore {
     return new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, cause);
   }
 
+  /**
+   * Writes `next` over `current` (what readStored found, or PREVIOUS_UNREADABLE when it was
+   * damaged); with `skipEqual`, a set encoding as the current one is not written again.
+   */
   private async store(
     engineKey: Buffer,
     next: VersionSet,
     policy: ConflictPolicy,
-    current?: VersionSet,
+    current: StoredSet | undefined | typeof PREVIOUS_UNREADABLE,
+    skipEqual = false,
   ): Promise<VersionSet> {
     const resolved = policy === 'lww' ? collapseToWinner(next) : next;
     const bounded = applyBounds(resolved, this.bounds);
     if (bounded.collapsed) this.events.onSiblingCapCollapse?.();
     const bytes = Buffer.from(encodeVersionSet(bounded.set));
-    if (current && Buffer.from(encodeVersionSet(current)).equals(bytes)) return current;
-    await this.engine.put(engineKey, bytes);
+    const previous = current === PREVIOUS_UNREADABLE ? current : current?.bytes;
+    if (skipEqual && current && current !== PREVIOUS_UNREADABLE) {
+      if (Buffer.from(encodeVersionSet(current.set)).equals(bytes)) return current.set;
+    }
+    await this.changes.commit(engineKey, previous, bytes, () => this.engine.put(engineKey, bytes));
     return bounded.set;
   }
 }
