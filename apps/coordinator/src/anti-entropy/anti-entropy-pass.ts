@@ -39,7 +39,6 @@ export interface PassDeps {
 export interface PassOptions {
   readonly epoch: number;
   readonly rangesInFlight: number;
-  readonly bucketCount: number;
   /** True once the runner lost its lease or is stopping: no new range starts. */
   readonly halted: () => boolean;
 }
@@ -132,11 +131,7 @@ async function compare(
   };
   const done = deps.inFlight?.begin(view.ringVersion);
   try {
-    return await repairRange(task, {
-      storage: deps.storage,
-      fence,
-      bucketCount: options.bucketCount,
-    });
+    return await repairRange(task, { storage: deps.storage, fence });
   } finally {
     done?.();
   }
