@@ -1,4 +1,4 @@
-// The node's incremental anti-entropy digests (docs/architecture.md#anti-entropy): a
+// The node's incremental anti-entropy digests (docs/architecture.md#incremental-digests): a
 // SegmentDigests kept current by every data-key change, so a digest of whole segments costs no
 // scan. Nothing of it is stored: at start (and after anything that leaves it unsure) it is
 // rebuilt in the background from one scan of an engine snapshot, and until then `ready` is false
@@ -19,6 +19,7 @@
 // or may not have applied) leaves the index unsure of that key: the index is dropped and rebuilt.
 import { DIGEST_SEGMENTS } from '@pairdb/hashring';
 import {
+  BackgroundError,
   DiskFullError,
   EngineClosedError,
   InvalidArgumentError,
@@ -45,9 +46,15 @@ export interface DigestIndexOptions {
   readonly keysPerTurn?: number;
 }
 
-/** Engine write failures that leave nothing applied: the index stays exact. */
+/**
+ * Engine write failures that leave nothing applied: the index stays exact. A stuck engine refuses
+ * writes with its BackgroundError before applying them; the commit-log failure that makes it
+ * stuck reaches the write it failed as the file system's own error, and that write may be in the
+ * memtable (it is then unsure).
+ */
 function nothingApplied(error: unknown): boolean {
   return (
+    error instanceof BackgroundError ||
     error instanceof WriteQueueFullError ||
     error instanceof DiskFullError ||
     error instanceof EngineClosedError ||

@@ -1,8 +1,9 @@
 // The digest index and range digests against a from-scratch computation (every key of the engine
-// hashed here, by the entry-hash rule of docs/architecture.md#anti-entropy, not by the code under
-// test): after seeded random writes, overwrites and drops; across a rebuild with writes landing
-// before its snapshot, during its scan and while it drains; after a change whose previous value
-// could not be read; and for ranges whose edges cut segments, one wrapping past the ring end.
+// hashed here, by the entry-hash rule of docs/architecture.md#incremental-digests, not by the code
+// under test): after seeded random writes, overwrites and drops; across a rebuild with writes
+// landing before its snapshot, during its scan and while it drains; after a change whose previous
+// value could not be read or whose engine write failed; and for ranges whose edges cut segments,
+// one wrapping past the ring end.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import {
@@ -16,7 +17,7 @@ import {
 } from '@pairdb/hashring';
 import { SeededRandom, testSeed } from '@pairdb/test-seed';
 import { VersionVector } from '@pairdb/vectorclock';
-import { Engine } from '../../src/engine';
+import { Engine, WriteQueueFullError } from '../../src/engine';
 import { DigestIndex } from '../../src/digests/digest-index';
 import { RangeDigests } from '../../src/ranges/range-digest';
 import { PREVIOUS_UNREADABLE } from '../../src/versions/data-key-changes';
@@ -192,6 +193,35 @@ describe('DigestIndex', () => {
     await index.settled();
     expectIndexMatches(index, reference(engine));
   });
+  it('rebuilds itself after an engine write that failed once it may have applied', async () => {
+    for (let i = 0; i < 50; i++) await write('alpha', `k${i}`, 'one');
+    index.rebuild();
+    await index.settled();
+    const key = encodeDataKey('alpha', 'k2');
+    const value = Buffer.from('applied, then reported failed');
+    const previous = Buffer.from(engine.get(key)!);
+    const failing = async () => {
+      await engine.put(key, value);
+      throw new Error('fsync failed');
+    };
+    await expect(index.commit(key, previous, value, failing)).rejects.toThrow('fsync failed');
+    expect(index.ready).toBe(false);
+    await index.settled();
+    expectIndexMatches(index, reference(engine));
+  });
+
+  it('stays ready after a write the engine refused before applying it', async () => {
+    for (let i = 0; i < 50; i++) await write('alpha', `k${i}`, 'one');
+    index.rebuild();
+    await index.settled();
+    const key = encodeDataKey('alpha', 'k3');
+    const refused = () => Promise.reject(new WriteQueueFullError('write queue full'));
+    await expect(
+      index.commit(key, Buffer.from(engine.get(key)!), Buffer.from('never'), refused),
+    ).rejects.toThrow('write queue full');
+    expect(index.ready).toBe(true);
+    expectIndexMatches(index, reference(engine));
+  });
 });
 
 describe('RangeDigests', () => {
@@ -245,7 +275,7 @@ describe('RangeDigests', () => {
   const RANGES: Array<[string, TokenRange]> = [
     ['plain', { start: 100n * DIGEST_SEGMENT_WIDTH + 7n, end: 900n * DIGEST_SEGMENT_WIDTH - 9n }],
     [
-      'inside one segment',
+      'one-segment',
       {
         start: k0Segment * DIGEST_SEGMENT_WIDTH,
         end: (k0Segment + 1n) * DIGEST_SEGMENT_WIDTH - 2n,
