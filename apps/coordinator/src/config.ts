@@ -23,8 +23,6 @@ export const ANTI_ENTROPY_PASS_INTERVAL_MS_MIN = 100;
 export const ANTI_ENTROPY_PASS_INTERVAL_MS_MAX = 7 * 24 * 3_600_000;
 /** Ranges compared at once: each holds a scan of every owner's differing buckets in memory. */
 export const ANTI_ENTROPY_RANGES_IN_FLIGHT_MAX = 64;
-/** Digest buckets per range: the storage node's own bound on a digest request. */
-export const ANTI_ENTROPY_BUCKETS_MAX = 65_536;
 
 const port = (defaultPort: number) => integer(defaultPort, { min: 0, max: 65_535 });
 
@@ -132,16 +130,15 @@ export const coordinatorConfigSchema = z.object({
       enabled: flag(true),
       /**
        * Pause between passes, default 10 s: a local cluster of 10,000 keys heals within a
-       * minute of a node coming back empty. Production: minutes to an hour (each pass scans
-       * every replica's keys until digests are incremental).
+       * minute of a node coming back empty. Unchanged replicas compare by the nodes' incremental
+       * digests, with no scan (docs/architecture.md#anti-entropy); a replica rebuilding its digests
+       * after a restart is scanned until it is done.
        */
       pass_interval: durationMs('10s').pipe(
         z.number().min(ANTI_ENTROPY_PASS_INTERVAL_MS_MIN).max(ANTI_ENTROPY_PASS_INTERVAL_MS_MAX),
       ),
       /** Ranges compared at once, default 2: each range costs a scan on every owner. */
       ranges_in_flight: integer(2, { min: 1, max: ANTI_ENTROPY_RANGES_IN_FLIGHT_MAX }),
-      /** Digest buckets per range, default 64: more buckets, narrower scans of what differs. */
-      bucket_count: integer(64, { min: 1, max: ANTI_ENTROPY_BUCKETS_MAX }),
     })
     .prefault({}),
   metrics: z

@@ -292,7 +292,6 @@ export class Coordinator {
             leaseMs: config.membership.driver_lease_ms,
             passIntervalMs: config.anti_entropy.pass_interval,
             rangesInFlight: config.anti_entropy.ranges_in_flight,
-            bucketCount: config.anti_entropy.bucket_count,
           },
         )
       : undefined;

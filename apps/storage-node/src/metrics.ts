@@ -13,6 +13,8 @@ export interface EngineSource {
   engine(): Engine | undefined;
   freeDiskBytes(): number | undefined;
   hintsPending(): number;
+  /** Whether the digest index is ready (range digests of whole segments cost no scan). */
+  digestIndexReady(): boolean;
 }
 
 export class StorageMetrics {
@@ -27,6 +29,8 @@ export class StorageMetrics {
   readonly corruptionErrors: Counter<'operation'>;
   readonly corruptVersionsReplaced: Counter;
   readonly requestsFenced: Counter<'reason'>;
+  readonly digestKeysScanned: Counter;
+  readonly digestRebuilds: Counter<'outcome'>;
 
   constructor(source: EngineSource) {
     const registers = [this.registry];
@@ -87,6 +91,27 @@ export class StorageMetrics {
         'or a write for a key no known ring version assigns to this node',
       labelNames: ['reason'],
       registers,
+    });
+    this.digestKeysScanned = new Counter({
+      name: 'storage_digest_keys_scanned_total',
+      help:
+        'Keys read to answer range digests: range edges not cached, or every key of a range ' +
+        'while the digest index is rebuilt',
+      registers,
+    });
+    this.digestRebuilds = new Counter({
+      name: 'storage_digest_rebuilds_total',
+      help: 'Rebuilds of the digest index from an engine scan, by outcome (completed or failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    new Gauge({
+      name: 'storage_digest_index_ready',
+      help: '1 once the digest index is built (after start or a rebuild), 0 while it is rebuilt',
+      registers,
+      collect() {
+        this.set(source.digestIndexReady() ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'storage_hints_pending',

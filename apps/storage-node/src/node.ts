@@ -16,6 +16,7 @@ import {
   type Logger,
 } from '@pairdb/service-runtime';
 import type { StorageNodeConfig } from './config';
+import { DigestIndex } from './digests/digest-index';
 import { CorruptionError, Engine } from './engine';
 import { NodeFence } from './fencing/node-fence';
 import { NodeLayout } from './fencing/node-layout';
@@ -25,6 +26,7 @@ import { OpenExchanges } from './grpc/open-exchanges';
 import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
+import { RangeDigests } from './ranges/range-digest';
 import { Replica } from './replica';
 import { RepairHorizons } from './tombstones/repair-horizons';
 import { TombstonePurge } from './tombstones/tombstone-purge';
@@ -47,6 +49,7 @@ export class StorageNode {
     private readonly hintSender: GrpcHintSender,
     private readonly exchanges: OpenExchanges,
     private readonly tombstonePurge: TombstonePurge,
+    private readonly digestIndex: DigestIndex,
   ) {}
 
   get grpcPort(): number {
@@ -97,6 +100,17 @@ export class StorageNode {
       engine: () => engine,
       freeDiskBytes: disk,
       hintsPending: () => hints.pending,
+      digestIndexReady: () => digestIndex.ready,
+    });
+    const digestIndex = new DigestIndex(engine, {
+      onRebuilt: (keys, durationMs) => {
+        metrics.digestRebuilds.inc({ outcome: 'completed' });
+        logger.info({ keys, durationMs }, 'digest index rebuilt');
+      },
+      onRebuildFailed: (error) => {
+        metrics.digestRebuilds.inc({ outcome: 'failed' });
+        logger.error({ err: error.message }, 'digest index rebuild failed; digests scan meanwhile');
+      },
     });
     // A damaged fence file stops the start here (CorruptFenceFileError names the file).
     const fence = NodeFence.open(config.storage.data_dir, {
@@ -135,6 +149,7 @@ export class StorageNode {
           );
         },
       },
+      digestIndex,
     );
     const replica = new Replica(
       config.server.node_id,
@@ -200,6 +215,9 @@ export class StorageNode {
           replica,
           engine,
           versions,
+          digests: new RangeDigests(engine, digestIndex, {
+            onKeysScanned: (keys) => metrics.digestKeysScanned.inc(keys),
+          }),
           fence,
           layout,
           metrics,
@@ -226,11 +244,13 @@ export class StorageNode {
       hintSender,
       exchanges,
       tombstonePurge,
+      digestIndex,
     );
     self.node = node;
     node.serving = true;
     hintDelivery.start();
     tombstonePurge.start();
+    digestIndex.rebuild();
     logger.info(
       {
         nodeId: config.server.node_id,
@@ -257,6 +277,7 @@ export class StorageNode {
     await this.exchanges.endAll();
     await drained;
     this.hintSender.close();
+    await this.digestIndex.close();
     await this.engine.close();
     await this.http.close();
   }

@@ -33,8 +33,14 @@ export {
   type Token,
 } from './token';
 export {
-  bucketOfToken,
-  bucketRange,
+  DIGEST_SEGMENT_BITS,
+  DIGEST_SEGMENT_WIDTH,
+  DIGEST_SEGMENTS,
+  digestBucketsOf,
+  segmentOfToken,
+  type DigestBucket,
+} from './digest-segments';
+export {
   rangeContains,
   rangeFraction,
   rangeWidth,

@@ -36,39 +36,3 @@ export function rangeWidth(range: TokenRange): bigint {
 export function rangeFraction(range: TokenRange): number {
   return Number(rangeWidth(range)) / Number(TOKEN_SPACE);
 }
-
-/**
- * The digest bucket of `token` in `range` cut into `bucketCount` equal-width sub-ranges from its
- * start (docs/architecture.md#anti-entropy): storage nodes hash each bucket's keys together, and
- * a coordinator scans only the buckets whose hashes differ (bucketRange). `token` must lie in
- * `range`.
- */
-export function bucketOfToken(range: TokenRange, bucketCount: number, token: Token): number {
-  const offset = (token - range.start - 1n + TOKEN_SPACE) % TOKEN_SPACE;
-  return Number((offset * BigInt(bucketCount)) / rangeWidth(range));
-}
-
-/**
- * The tokens of bucket `index` (those bucketOfToken puts there) as a range, or null when the
- * bucket holds none (a range narrower than its bucket count).
- */
-export function bucketRange(
-  range: TokenRange,
-  bucketCount: number,
-  index: number,
-): TokenRange | null {
-  const width = rangeWidth(range);
-  const count = BigInt(bucketCount);
-  // Bucket i holds the offsets o (token = start + 1 + o) with floor(o * count / width) = i.
-  const first = ceilDiv(BigInt(index) * width, count);
-  const next = ceilDiv(BigInt(index + 1) * width, count);
-  if (next === first) return null;
-  return {
-    start: (range.start + first) % TOKEN_SPACE,
-    end: (range.start + next) % TOKEN_SPACE,
-  };
-}
-
-function ceilDiv(numerator: bigint, denominator: bigint): bigint {
-  return (numerator + denominator - 1n) / denominator;
-}

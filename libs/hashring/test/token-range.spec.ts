@@ -4,8 +4,6 @@ import {
   TOKEN_MAX,
   TOKEN_SPACE,
   UnknownNodeError,
-  bucketOfToken,
-  bucketRange,
   rangeContains,
   rangeWidth,
   type ReplicatedRange,
@@ -140,48 +138,5 @@ describe('HashRing.ownership', () => {
     for (const [nodeId, fraction] of ring.ownership()) {
       expect(Math.abs((counts.get(nodeId) ?? 0) / samples - fraction)).toBeLessThan(0.01);
     }
-  });
-});
-
-describe('bucketOfToken and bucketRange', () => {
-  const token = fc.bigInt({ min: 0n, max: TOKEN_MAX });
-
-  it('puts a token of the range in the bucket whose range contains it, and in no other', () => {
-    fc.assert(
-      fc.property(token, token, token, fc.integer({ min: 1, max: 70 }), (start, end, t, count) => {
-        const range = { start, end };
-        fc.pre(rangeContains(range, t));
-        const bucket = bucketOfToken(range, count, t);
-        expect(bucket).toBeGreaterThanOrEqual(0);
-        expect(bucket).toBeLessThan(count);
-        for (let index = 0; index < count; index++) {
-          const sub = bucketRange(range, count, index);
-          expect(sub !== null && rangeContains(sub, t)).toBe(index === bucket);
-        }
-      }),
-    );
-  });
-
-  it('cuts a range into buckets that meet end to start and cover its width exactly', () => {
-    fc.assert(
-      fc.property(token, token, fc.integer({ min: 1, max: 70 }), (start, end, count) => {
-        const range = { start, end };
-        const buckets = Array.from({ length: count }, (_, i) => bucketRange(range, count, i));
-        const present = buckets.filter((bucket) => bucket !== null);
-        expect(present[0]!.start).toBe(start);
-        expect(present.at(-1)!.end).toBe(end);
-        for (let i = 1; i < present.length; i++)
-          expect(present[i]!.start).toBe(present[i - 1]!.end);
-        const total = present.reduce((sum, bucket) => sum + rangeWidth(bucket), 0n);
-        expect(total).toBe(rangeWidth(range));
-      }),
-    );
-  });
-
-  it('leaves empty the buckets of a range narrower than its bucket count', () => {
-    const range = { start: TOKEN_MAX - 1n, end: 1n }; // three tokens: MAX, 0 and 1
-    const buckets = Array.from({ length: 8 }, (_, i) => bucketRange(range, 8, i));
-    expect(buckets.filter((bucket) => bucket !== null)).toHaveLength(3);
-    expect([TOKEN_MAX, 0n, 1n].map((t) => bucketOfToken(range, 8, t))).toEqual([0, 2, 5]);
   });
 });

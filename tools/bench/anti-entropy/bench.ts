@@ -1,6 +1,8 @@
 // Anti-entropy benchmark (docs/benchmarks.md#anti-entropy-healing-a-wiped-node): 3 storage nodes
 // and a tenant at replication factor 3 holding 20,000 keys of 1 KiB, written at ALL. Printed,
 // never asserted:
+// 0. unchanged replicas: the duration of passes after the load, once a first pass has seen the
+//    load's changes (storage nodes answer digests from their incremental digest index);
 // 1. healing: one node is SIGKILLed, its data directory deleted and the node started again
 //    empty; the time until it holds every key again, read by ScanRange on that node only (no
 //    client read, so no read repair), and the keys and MB per second that makes;
@@ -49,6 +51,8 @@ const FOREGROUND_PASS_INTERVAL = process.env['PAIRDB_BENCH_ANTI_ENTROPY_PASS_INT
 const WARMUP_MS = 3_000;
 const WINDOW_MS = 15_000;
 const HEAL_TIMEOUT_MS = 10 * 60_000;
+/** Passes over unchanged replicas reported after the load. */
+const UNCHANGED_PASSES = 3;
 /** Pause between two ScanRange counts of the wiped node. */
 const INSPECT_EVERY_MS = 500;
 /** After the node holds every key, how long to wait for the pass that repaired it to log. */
@@ -146,6 +150,18 @@ async function startStorageNode(root: string, nodeId: string): Promise<StorageNo
   return { nodeId, port, process };
 }
 
+/**
+ * The passes that began after the load and after a first full pass (which may still find range
+ * edges changed by the load): what each pass costs on replicas nothing changes.
+ */
+async function unchangedPasses(coordinator: Coordinator): Promise<PassLog[]> {
+  const loadedAtUnixMs = Date.now();
+  const deadline = performance.now() + PASS_LOG_WAIT_MS;
+  const after = () => coordinator.passes.filter((pass) => pass.time >= loadedAtUnixMs);
+  while (after().length < UNCHANGED_PASSES + 2 && performance.now() < deadline) await sleep(200);
+  return after().slice(2);
+}
+
 interface HealResult {
   readonly secondsFromKill: number;
   readonly secondsFromRestart: number;
@@ -239,6 +255,11 @@ async function main(): Promise<void> {
     await createTenant(client, TENANT);
     process.stdout.write(`loading ${KEYS} keys of ${BENCH_VALUE_BYTES} bytes at ALL...\n`);
     await loadKeys(client, TENANT.tenantId, KEYS, 'all');
+    const unchanged = await unchangedPasses(coordinator);
+    printRows(`passes over unchanged replicas (pass interval ${HEAL_PASS_INTERVAL})`, [
+      ['mean duration, ms', meanDuration(unchanged)],
+      ...unchanged.map(passRow),
+    ]);
 
     process.stdout.write(`wiping node-1 and waiting for it to hold ${KEYS} keys again...\n`);
     const heal = await healWipedNode(root, nodes[0]!, coordinator);

@@ -39,7 +39,6 @@ export interface PassDeps {
 export interface PassOptions {
   readonly epoch: number;
   readonly rangesInFlight: number;
-  readonly bucketCount: number;
   /** True once the runner lost its lease or is stopping: no new range starts. */
   readonly halted: () => boolean;
 }
@@ -132,11 +131,7 @@ async function compare(
   };
   const done = deps.inFlight?.begin(view.ringVersion);
   try {
-    const outcome = await repairRange(task, {
-      storage: deps.storage,
-      fence,
-      bucketCount: options.bucketCount,
-    });
+    const outcome = await repairRange(task, { storage: deps.storage, fence });
     if (comparedOnEveryOwner(task, outcome)) await markRepaired(task, outcome, fence, deps);
     return outcome;
   } finally {

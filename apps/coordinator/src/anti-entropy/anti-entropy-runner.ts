@@ -42,7 +42,6 @@ export interface AntiEntropyRunnerOptions {
   /** Pause between the end of one pass and the start of the next. */
   readonly passIntervalMs: number;
   readonly rangesInFlight: number;
-  readonly bucketCount: number;
   /** Default CLAIM_POLL_MS_DEFAULT. */
   readonly claimPollMs?: number;
 }
@@ -142,7 +141,6 @@ export class AntiEntropyRunner {
         {
           epoch,
           rangesInFlight: this.options.rangesInFlight,
-          bucketCount: this.options.bucketCount,
           halted,
         },
       );

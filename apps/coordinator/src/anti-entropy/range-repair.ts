@@ -1,10 +1,11 @@
 // One range of an anti-entropy pass (docs/architecture.md#anti-entropy): digests from every
-// owner; for the buckets whose digests differ, a scan of that sub-range on every owner, each
+// owner, one per bucket of the range cut at the digest segments (digestBucketsOf, the rule the
+// storage nodes cut by); for the buckets whose digests differ, a scan of them on every owner, each
 // key's version sets merged with the DVVSet sync (as read repair does), and the merge sent with
 // RepairBatch to every owner whose stored set is not already equal to it. Owners only: the
 // runner's fence lets RepairBatch skip the node's ownership check, so the owners must be right
 // (repair-ranges.ts).
-import { bucketRange, type TokenRange } from '@pairdb/hashring';
+import { digestBucketsOf, type DigestBucket, type TokenRange } from '@pairdb/hashring';
 import {
   collapseToWinner,
   EMPTY_VERSION_SET,
@@ -48,7 +49,6 @@ export interface RangeOutcome {
 export interface RangeRepairContext {
   readonly storage: AntiEntropyStorage;
   readonly fence: DriverFence;
-  readonly bucketCount: number;
 }
 
 export async function repairRange(
@@ -57,19 +57,21 @@ export async function repairRange(
 ): Promise<RangeOutcome> {
   const failures: ReplicaFailure[] = [];
   const digests = await settleEach(task.owners, failures, (owner) =>
-    context.storage.digest(owner, task.tenantId, task.range, context.fence, context.bucketCount),
+    context.storage.digest(owner, task.tenantId, task.range, context.fence),
   );
   const repairedInto = new Map<string, number>();
   const horizons = new Map(digests.map((d) => [d.node.nodeId, d.value.repairHorizonMs]));
   if (digests.length < 2) return { bucketsDiffering: 0, repairedInto, failures, horizons };
-  const differing = differingBuckets(digests.map((d) => d.value));
+  const buckets = digestBucketsOf(task.range);
+  const differing = differingBuckets(
+    digests.map((d) => d.value),
+    buckets.length,
+  );
   const keysMax = Math.max(1, ...digests.map((d) => d.value.keyCount));
-  const runLength = Math.max(1, Math.floor((SCAN_KEYS_TARGET * context.bucketCount) / keysMax));
+  const runLength = Math.max(1, Math.floor((SCAN_KEYS_TARGET * buckets.length) / keysMax));
   const compared = digests.map((d) => d.node);
   for (const run of runsOf(differing, runLength)) {
-    const subRange = runRange(task.range, context.bucketCount, run);
-    if (!subRange) continue;
-    const outcome = await repairSubRange(task, subRange, compared, context);
+    const outcome = await repairSubRange(task, runRange(buckets, run), compared, context);
     failures.push(...outcome.failures);
     for (const [nodeId, keys] of outcome.repairedInto) {
       repairedInto.set(nodeId, (repairedInto.get(nodeId) ?? 0) + keys);
@@ -146,13 +148,20 @@ function mergeByKey(
   return merged;
 }
 
-/** Indexes of the buckets whose digests are not all equal. */
-export function differingBuckets(digests: readonly RangeDigest[]): number[] {
+/**
+ * Indexes of the buckets whose digests are not all equal (every owner cut the same range by the
+ * same segments, so their bucket lists line up).
+ */
+export function differingBuckets(digests: readonly RangeDigest[], length: number): number[] {
   const first = digests[0]!.buckets;
   const differing: number[] = [];
-  for (let index = 0; index < first.length; index++) {
-    const bucket = first[index]!;
-    if (digests.some((digest) => !digest.buckets[index]?.equals(bucket))) differing.push(index);
+  for (let index = 0; index < length; index++) {
+    const bucket = first[index];
+    const same = (digest: RangeDigest) => {
+      const theirs = digest.buckets[index];
+      return bucket !== undefined && theirs !== undefined && theirs.equals(bucket);
+    };
+    if (!digests.every(same)) differing.push(index);
   }
   return differing;
 }
@@ -168,20 +177,9 @@ function runsOf(indexes: readonly number[], lengthMax: number): Array<[number, n
   return runs;
 }
 
-/** The tokens of buckets first..last of `range`, or null when they hold none. */
-function runRange(
-  range: TokenRange,
-  bucketCount: number,
-  [first, last]: [number, number],
-): TokenRange | null {
-  let start: TokenRange | null = null;
-  let end: TokenRange | null = null;
-  for (let index = first; index <= last && !start; index++) {
-    start = bucketRange(range, bucketCount, index);
-  }
-  for (let index = last; index >= first && !end; index--)
-    end = bucketRange(range, bucketCount, index);
-  return start && end ? { start: start.start, end: end.end } : null;
+/** The tokens of buckets first..last (adjacent pieces of the range) as one range. */
+function runRange(buckets: readonly DigestBucket[], [first, last]: [number, number]): TokenRange {
+  return { start: buckets[first]!.range.start, end: buckets[last]!.range.end };
 }
 
 /** Runs `call` on every owner at once; keeps the answers, records the failures. */

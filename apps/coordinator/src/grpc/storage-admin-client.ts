@@ -6,7 +6,7 @@
 // Exchange stream. Replies come back as domain types; a gRPC error becomes a ReplicaFailure.
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { GRPC_MESSAGE_BYTES_MAX, storageV1 } from '@pairdb/proto';
-import type { RingLayout, TokenRange } from '@pairdb/hashring';
+import { DIGEST_SEGMENT_BITS, type RingLayout, type TokenRange } from '@pairdb/hashring';
 import type { VersionSet } from '@pairdb/vectorclock';
 import {
   conflictPolicyToWire,
@@ -38,6 +38,7 @@ export interface ScannedEntry {
   readonly sizeBytes: number;
 }
 
+/** One digest per bucket of digestBucketsOf(range) (@pairdb/hashring), in its order. */
 export interface RangeDigest {
   readonly buckets: readonly Buffer[];
   readonly keyCount: number;
@@ -49,8 +50,6 @@ export interface RangeDigest {
 export const SCAN_PAGE_ENTRIES = 1_000;
 /** Keys a node removes per DropRange call. */
 export const DROP_RANGE_KEYS_PER_CALL = 2_000;
-/** Buckets a range digest is split into. */
-export const DIGEST_BUCKETS = 64;
 
 export class StorageAdminClient {
   private readonly clients = new Map<string, storageV1.StorageServiceClient>();
@@ -94,18 +93,26 @@ export class StorageAdminClient {
     tenantId: string,
     range: TokenRange,
     fence: DriverFence,
-    bucketCount = DIGEST_BUCKETS,
   ): Promise<RangeDigest> {
     return this.unary(node, 'rangeDigest', {
       range: { start: range.start, end: range.end },
       tenantId,
-      bucketCount,
       ringVersion: BigInt(fence.ringVersion),
-    }).then((reply) => ({
-      buckets: reply.bucketDigests,
-      keyCount: Number(reply.keyCount),
-      repairHorizonMs: Number(reply.repairHorizonMs),
-    }));
+    }).then((reply) => {
+      // A node cutting segments otherwise (another release) gives buckets that do not line up.
+      if (reply.segmentBits !== DIGEST_SEGMENT_BITS) {
+        throw new ReplicaFailure(
+          node.nodeId,
+          'refused',
+          `digest segment_bits ${reply.segmentBits}, this coordinator cuts ${DIGEST_SEGMENT_BITS}`,
+        );
+      }
+      return {
+        buckets: reply.bucketDigests,
+        keyCount: Number(reply.keyCount),
+        repairHorizonMs: Number(reply.repairHorizonMs),
+      };
+    });
   }
 
   /**

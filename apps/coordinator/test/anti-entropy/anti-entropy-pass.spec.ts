@@ -19,7 +19,6 @@ import { RingView, type RingChange } from '../../src/routing/ring-view';
 import { FakeReplicas } from './fake-replicas';
 
 const logger = createLogger({ name: 'test', level: 'silent', format: 'json' });
-const BUCKETS = 64;
 
 function node(nodeId: string, status: StorageNode['status'] = 'active'): StorageNode {
   const index = Number(nodeId.slice(1));
@@ -78,7 +77,7 @@ async function pass(
 ): Promise<PassTotals> {
   return runPass(
     { storage: replicas, views, listTenants: async () => tenants, logger },
-    { epoch, rangesInFlight: 2, bucketCount: BUCKETS, halted: () => false },
+    { epoch, rangesInFlight: 2, halted: () => false },
   );
 }
 

@@ -1,9 +1,9 @@
-// Storage nodes faked in memory for the anti-entropy unit specs: digests bucketed as a node does
-// (bucketOfToken), scans, and RepairBatch merged with the DVVSet sync, refused like a node's fence
+// Storage nodes faked in memory for the anti-entropy unit specs: digests per bucket of the range
+// cut at the digest segments, as a node cuts (digestBucketsOf), scans, and RepairBatch merged with the DVVSet sync, refused like a node's fence
 // (a ring version below the minimum, an epoch below the one recorded for the fence's id). Every
 // call is recorded.
-import { createHash, type Hash } from 'node:crypto';
-import { bucketOfToken, keyToken, rangeContains, type TokenRange } from '@pairdb/hashring';
+import { createHash } from 'node:crypto';
+import { digestBucketsOf, keyToken, rangeContains, type TokenRange } from '@pairdb/hashring';
 import {
   collapseToWinner,
   EMPTY_VERSION_SET,
@@ -66,22 +66,20 @@ export class FakeReplicas {
     tenantId: string,
     range: TokenRange,
     fence: DriverFence,
-    bucketCount = 64,
   ): Promise<RangeDigest> {
     this.admit(node, fence, false);
     this.digests.push({ nodeId: node.nodeId, range });
-    const hashes = new Map<number, Hash>();
     const entries = this.inRange(node.nodeId, tenantId, range);
-    for (const [key, versions] of entries) {
-      const bucket = bucketOfToken(range, bucketCount, keyToken(tenantId, key));
-      let hash = hashes.get(bucket);
-      if (!hash) hashes.set(bucket, (hash = createHash('sha256')));
-      hash.update(key).update(encodeVersionSet(versions));
-    }
-    const buckets = Array.from(
-      { length: bucketCount },
-      (_, i) => hashes.get(i)?.digest() ?? Buffer.alloc(0),
-    );
+    const buckets = digestBucketsOf(range).map((bucket) => {
+      const hash = createHash('sha256');
+      let keys = 0;
+      for (const [key, versions] of entries) {
+        if (!rangeContains(bucket.range, keyToken(tenantId, key))) continue;
+        hash.update(key).update(encodeVersionSet(versions));
+        keys++;
+      }
+      return keys === 0 ? Buffer.alloc(0) : hash.digest();
+    });
     const repairHorizonMs = this.clockMs++;
     this.digestHorizons.push({ nodeId: node.nodeId, range, repairHorizonMs });
     return { buckets, keyCount: entries.length, repairHorizonMs };

@@ -5,13 +5,17 @@
 //     and directory) gets every key back, with the versions the other replicas hold;
 // (b) a node that was down while writes went on, whose hints the stand-ins dropped as expired
 //     before it came back, ends holding every key it owns with the other owners' versions.
-// (c) keys deleted while a replica was down keep their tombstones past a short grace until that
+// (c) three replicas holding the same 3,000 keys, their digest indexes built, compare by digests
+//     alone: passes read no key on any node (storage_digest_keys_scanned_total) and repair none;
+//     a sibling then written into one replica alone is found and repaired into the others.
+// (d) keys deleted while a replica was down keep their tombstones past a short grace until that
 //     replica is back and repaired, are then purged on all three, and stay deleted after every
 //     node compacted.
-// All read the nodes' stores with ScanRange only (and (c) the deleted keys at ALL at the end).
+// All read the nodes' stores with ScanRange only (and (d) the deleted keys at ALL at the end).
 import { rmSync } from 'node:fs';
 import { HashRing, keyToken } from '@pairdb/hashring';
 import { freePort } from '@pairdb/test-ports';
+import { storageV1 } from '@pairdb/proto';
 import { status } from '@grpc/grpc-js';
 import {
   failure,
@@ -20,7 +24,12 @@ import {
   type StorageProcess,
 } from './cluster-harness';
 import { FaultCluster } from './membership-fault-harness';
-import { Load, storedVersionSets, type StorageNodeAddress } from './membership-load';
+import {
+  INSPECTION_RING_VERSION,
+  Load,
+  storedVersionSets,
+  type StorageNodeAddress,
+} from './membership-load';
 import {
   describeWithService,
   planService,
@@ -265,6 +274,125 @@ describeWithService('anti-entropy heals a replica whose hints expired', plan, ()
       (key) => !healed.get(key)?.includes(Buffer.from(`while-down ${key}`).toString('hex')),
     );
     expect(stale).toEqual([]);
+  });
+});
+
+describeWithService('anti-entropy compares unchanged replicas by digests alone', plan, () => {
+  const KEYS = 3_000;
+  let postgres: RunningService;
+  let cluster: FaultCluster;
+  const httpPorts = new Map<string, number>();
+
+  beforeAll(async () => {
+    postgres = await startService(POSTGRES_SERVICE, plan);
+    cluster = await FaultCluster.start({
+      storageNodes: 0,
+      coordinatorIds: ['coord-a'],
+      postgresUrl: postgres.url,
+      coordinatorSettings: ANTI_ENTROPY_ON,
+    });
+    for (let k = 0; k < 3; k++) {
+      const nodeId = `node-${k}`;
+      const httpPort = await freePort();
+      httpPorts.set(nodeId, httpPort);
+      const node = await cluster.startStorageNode(nodeId, { PAIRDB_HTTP_PORT: String(httpPort) });
+      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
+    }
+    await cluster.client.createTenant({
+      tenantId: TENANT,
+      replicationFactor: REPLICATION_FACTOR,
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await postgres?.stop();
+  });
+
+  /** The sum of a storage metric over every node. */
+  const onNodes = async (name: string) =>
+    (await Promise.all([...httpPorts.values()].map((port) => storageMetric(port, name)))).reduce(
+      (a, b) => a + b,
+      0,
+    );
+  const coordinatorMetric = (name: string) => cluster.coordinator('coord-a').metric(name);
+  const passesDone = () =>
+    coordinatorMetric('coordinator_anti_entropy_pass_duration_seconds_count');
+
+  /** Waits until `count` more passes have ended: the last of them began after this call. */
+  async function passes(count: number): Promise<void> {
+    const target = (await passesDone()) + count;
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    while ((await passesDone()) < target) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} passes in time`);
+      await sleep(200);
+    }
+  }
+
+  it('scans no key in passes over unchanged replicas, and repairs the others after one changed behind their backs', async () => {
+    await new Load(cluster.client, TENANT, 'unchanged', KEYS).fill(KEYS);
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    while ((await onNodes('storage_digest_index_ready')) < httpPorts.size) {
+      if (Date.now() > deadline) throw new Error('digest indexes not ready in time');
+      await sleep(200);
+    }
+    // Warm-up: passes after the fill find edges whose segments changed and scan them once.
+    await passes(3);
+    const scannedBefore = await onNodes('storage_digest_keys_scanned_total');
+    const repairedBefore = await coordinatorMetric('coordinator_anti_entropy_keys_repaired_total');
+    const comparedBefore = await coordinatorMetric(
+      'coordinator_anti_entropy_ranges_compared_total',
+    );
+    await passes(2);
+    const compared =
+      (await coordinatorMetric('coordinator_anti_entropy_ranges_compared_total')) - comparedBefore;
+    // The ring is cut into ranges of at most 1/256 of it: hundreds compared per pass.
+    expect(compared).toBeGreaterThan(100);
+    expect((await onNodes('storage_digest_keys_scanned_total')) - scannedBefore).toBe(0);
+    expect(
+      (await coordinatorMetric('coordinator_anti_entropy_keys_repaired_total')) - repairedBefore,
+    ).toBe(0);
+
+    // Negative control: a version written into node-2 alone, as no coordinator would, that wins
+    // under the tenant's last-writer-wins policy (its dot is past any coordinator's clock).
+    const key = 'unchanged-17';
+    const rogue = Buffer.from('written behind the others backs');
+    const node2 = cluster.addresses(['node-2'])[0]!;
+    const direct = new StorageClient(node2.address);
+    try {
+      await direct.write({
+        tenantId: TENANT,
+        key,
+        value: rogue,
+        context: [],
+        dot: { actor: 'rogue', counter: 1n << 62n },
+        conflictPolicy: storageV1.ConflictPolicy.CONFLICT_POLICY_LWW,
+        ringVersion: INSPECTION_RING_VERSION,
+      });
+    } finally {
+      direct.close();
+    }
+    const differingBefore = await coordinatorMetric(
+      'coordinator_anti_entropy_buckets_differing_total',
+    );
+    const repairedAfterQuiet = await coordinatorMetric(
+      'coordinator_anti_entropy_keys_repaired_total',
+    );
+    await passes(2);
+    expect(
+      (await coordinatorMetric('coordinator_anti_entropy_buckets_differing_total')) -
+        differingBefore,
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      (await coordinatorMetric('coordinator_anti_entropy_keys_repaired_total')) -
+        repairedAfterQuiet,
+    ).toBe(2);
+    const nodes = cluster.addresses(['node-0', 'node-1', 'node-2']);
+    const stored = await storedVersionSets(nodes, TENANT);
+    const rogueHex = rogue.toString('hex');
+    for (const [nodeId, sets] of stored) {
+      expect([nodeId, sets.get(key)?.includes(rogueHex)]).toEqual([nodeId, true]);
+    }
   });
 });
 

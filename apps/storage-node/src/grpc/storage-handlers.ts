@@ -4,6 +4,7 @@
 // before it touches the engine (docs/architecture.md#fencing).
 import type { sendUnaryData, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { DIGEST_SEGMENT_BITS } from '@pairdb/hashring';
 import { storageV1 } from '@pairdb/proto';
 import { readContext, type VersionSet } from '@pairdb/vectorclock';
 import {
@@ -19,11 +20,7 @@ import type { Engine } from '../engine';
 import type { NodeFence } from '../fencing/node-fence';
 import type { NodeLayout } from '../fencing/node-layout';
 import type { StorageMetrics } from '../metrics';
-import {
-  DIGEST_BUCKETS_DEFAULT,
-  DIGEST_BUCKETS_MAX,
-  digestTokenRange,
-} from '../ranges/range-digest';
+import type { RangeDigests } from '../ranges/range-digest';
 import { dropTokenRange } from '../ranges/token-range-drop';
 import { scanTokenRange } from '../ranges/token-range-scan';
 import type { Replica } from '../replica';
@@ -64,6 +61,8 @@ export interface HandlerDeps {
   engine: Engine;
   /** For DropRange, which removes keys under their per-key locks. */
   versions: VersionStore;
+  /** RangeDigest's answers: from the digest index, scanning only what it cannot give. */
+  digests: RangeDigests;
   fence: NodeFence;
   /** The newest ring layout: writes for keys it assigns elsewhere are refused. */
   layout: NodeLayout;
@@ -311,29 +310,17 @@ async function handleDigest(
   deps: HandlerDeps,
   r: storageV1.RangeDigestRequest,
 ): Promise<storageV1.RangeDigestResponse> {
-  const bucketCount = r.bucketCount === 0 ? DIGEST_BUCKETS_DEFAULT : r.bucketCount;
-  if (bucketCount > DIGEST_BUCKETS_MAX) {
-    throw new InvalidRequestError('bucket_count', bucketCount, `is above ${DIGEST_BUCKETS_MAX}`);
-  }
   const range = requireRange(r.range);
   await deps.fence.admit({ ringVersion: r.ringVersion });
   // Taken before the digest, so the digest covers every store received before it.
   const repairHorizonMs = deps.versions.repairHorizonMs();
-  const snapshot = deps.engine.snapshot();
-  try {
-    const digest = digestTokenRange(
-      deps.engine,
-      { ...range, tenantId: r.tenantId, bucketCount },
-      snapshot,
-    );
-    return {
-      bucketDigests: digest.buckets,
-      keyCount: BigInt(digest.keyCount),
-      repairHorizonMs: BigInt(repairHorizonMs),
-    };
-  } finally {
-    snapshot.release();
-  }
+  const digest = deps.digests.digest({ ...range, tenantId: r.tenantId });
+  return {
+    bucketDigests: digest.buckets,
+    keyCount: BigInt(digest.keyCount),
+    segmentBits: DIGEST_SEGMENT_BITS,
+    repairHorizonMs: BigInt(repairHorizonMs),
+  };
 }
 
 /**

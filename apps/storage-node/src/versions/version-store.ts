@@ -28,6 +28,7 @@ import {
 import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { CorruptionError, type BatchOp, type Engine } from '../engine';
 import { CorruptVersionsError } from './corrupt-versions-error';
+import { PREVIOUS_UNREADABLE, UNTRACKED_CHANGES, type DataKeyChanges } from './data-key-changes';
 import { decodeDataKey, encodeDataKey, receiptKeyOf } from './engine-keys';
 import { KeyLock } from './key-lock';
 
@@ -61,6 +62,12 @@ export interface VersionStoreEvents {
   ): void;
 }
 
+/** A stored set and the bytes it was read from. */
+interface StoredSet {
+  readonly set: VersionSet;
+  readonly bytes: Buffer;
+}
+
 export class VersionStore {
   private readonly lock = new KeyLock();
   /** The receipt times of stores not yet visible to readers (see repairHorizonMs). */
@@ -72,6 +79,8 @@ export class VersionStore {
     private readonly engine: Engine,
     private readonly bounds: VersionSetBounds = {},
     private readonly events: VersionStoreEvents = {},
+    /** Every engine write of a data key goes through it (the node's digest index). */
+    private readonly changes: DataKeyChanges = UNTRACKED_CHANGES,
     /** The node's clock: tombstone receipts and repair horizons (tests pass their own). */
     private readonly now: () => number = Date.now,
   ) {}
@@ -102,12 +111,11 @@ export class VersionStore {
   write(write: VersionedWrite): Promise<VersionSet> {
     const engineKey = encodeDataKey(write.tenantId, write.key);
     return this.lock.run(engineKey, async () => {
-      const current =
-        this.reportingCorruption(engineKey, 'write', () => this.readEngineKey(engineKey)) ??
-        EMPTY_VERSION_SET;
+      const stored = this.reportingCorruption(engineKey, 'write', () => this.readStored(engineKey));
+      const current = stored?.set ?? EMPTY_VERSION_SET;
       const next = update(current, write.context, write.dot, write.content);
       if (next === current) return current;
-      return this.store(engineKey, next, write.policy, { wasDeleted: isStoredTombstone(current) });
+      return this.store(engineKey, next, write.policy, stored);
     });
   }
 
@@ -133,21 +141,17 @@ export class VersionStore {
     policy: ConflictPolicy,
   ): Promise<VersionSet> {
     return this.lock.run(engineKey, async () => {
-      let current: VersionSet | undefined;
+      let current: StoredSet | undefined;
       try {
-        current = this.readEngineKey(engineKey);
+        current = this.readStored(engineKey);
       } catch (error) {
         if (!(error instanceof CorruptVersionsError)) throw error;
-        // Whether a receipt exists is unknown: the delete below is harmless if none does.
-        const stored = await this.store(engineKey, incoming, policy, { wasDeleted: true });
+        const stored = await this.store(engineKey, incoming, policy, PREVIOUS_UNREADABLE);
         this.events.onCorruption?.(error, engineKey, 'repair', true);
         return stored;
       }
-      const next = current ? sync(current, incoming) : incoming;
-      return this.store(engineKey, next, policy, {
-        current,
-        wasDeleted: current !== undefined && isStoredTombstone(current),
-      });
+      const next = current ? sync(current.set, incoming) : incoming;
+      return this.store(engineKey, next, policy, current, true);
     });
   }
 
@@ -158,10 +162,17 @@ export class VersionStore {
    */
   drop(engineKey: Buffer): Promise<void> {
     return this.lock.run(engineKey, () => {
+      let previous: Buffer | typeof PREVIOUS_UNREADABLE | undefined;
+      try {
+        previous = this.engine.get(engineKey);
+      } catch (error) {
+        if (!(error instanceof CorruptionError)) throw error;
+        previous = PREVIOUS_UNREADABLE;
+      }
       const receiptKey = receiptKeyOf(engineKey);
       const ops: BatchOp[] = [{ type: 'delete', key: engineKey }];
       if (this.engine.get(receiptKey) !== undefined) ops.push({ type: 'delete', key: receiptKey });
-      return this.engine.write(ops);
+      return this.changes.commit(engineKey, previous, undefined, () => this.engine.write(ops));
     });
   }
 
@@ -183,12 +194,14 @@ export class VersionStore {
   purgeTombstone(engineKey: Buffer, receivedAtMs: number): Promise<boolean> {
     return this.lock.run(engineKey, async () => {
       if (this.receiptOf(engineKey) !== receivedAtMs) return false;
-      const current = this.readEngineKey(engineKey);
-      if (current === undefined || !isStoredTombstone(current)) return false;
-      await this.engine.write([
-        { type: 'delete', key: engineKey, deletedAtMs: receivedAtMs },
-        { type: 'delete', key: receiptKeyOf(engineKey), deletedAtMs: receivedAtMs },
-      ]);
+      const current = this.readStored(engineKey);
+      if (current === undefined || !isStoredTombstone(current.set)) return false;
+      await this.changes.commit(engineKey, current.bytes, undefined, () =>
+        this.engine.write([
+          { type: 'delete', key: engineKey, deletedAtMs: receivedAtMs },
+          { type: 'delete', key: receiptKeyOf(engineKey), deletedAtMs: receivedAtMs },
+        ]),
+      );
       return true;
     });
   }
@@ -212,6 +225,11 @@ export class VersionStore {
    * damaged (CRC) or they read back but do not decode.
    */
   private readEngineKey(engineKey: Buffer): VersionSet | undefined {
+    return this.readStored(engineKey)?.set;
+  }
+
+  /** The stored set and its bytes (the digest index XORs them out when the key changes). */
+  private readStored(engineKey: Buffer): StoredSet | undefined {
     let bytes: Buffer | undefined;
     try {
       bytes = this.engine.get(engineKey);
@@ -221,7 +239,7 @@ export class VersionStore {
     }
     if (!bytes) return undefined;
     try {
-      return decodeVersionSet(bytes);
+      return { set: decodeVersionSet(bytes), bytes };
     } catch (error) {
       const undecodable =
         error instanceof VersionSetDecodeError || error instanceof VersionArgumentError;
@@ -236,21 +254,27 @@ export class VersionStore {
   }
 
   /**
-   * Writes `next` over the key; `before.current` (when known) skips a write that changes nothing,
-   * `before.wasDeleted` says whether the key may hold a receipt to remove.
+   * Writes `next` over `current` (what readStored found, or PREVIOUS_UNREADABLE when it was
+   * damaged); with `skipEqual`, a set encoding as the current one is not written again.
    */
   private async store(
     engineKey: Buffer,
     next: VersionSet,
     policy: ConflictPolicy,
-    before: { current?: VersionSet; wasDeleted: boolean },
+    current: StoredSet | undefined | typeof PREVIOUS_UNREADABLE,
+    skipEqual = false,
   ): Promise<VersionSet> {
     const resolved = policy === 'lww' ? collapseToWinner(next) : next;
     const bounded = applyBounds(resolved, this.bounds);
     if (bounded.collapsed) this.events.onSiblingCapCollapse?.();
     const bytes = Buffer.from(encodeVersionSet(bounded.set));
-    const current = before.current;
-    if (current && Buffer.from(encodeVersionSet(current)).equals(bytes)) return current;
+    const previous = current === PREVIOUS_UNREADABLE ? current : current?.bytes;
+    if (skipEqual && current && current !== PREVIOUS_UNREADABLE) {
+      if (Buffer.from(encodeVersionSet(current.set)).equals(bytes)) return current.set;
+    }
+    // Whether a damaged key held a receipt is unknown: deleting one that is not there is harmless.
+    const mayHoldReceipt =
+      current === PREVIOUS_UNREADABLE || (current !== undefined && isStoredTombstone(current.set));
     const inFlight = { receivedAtMs: this.now() };
     this.storesInFlight.add(inFlight);
     try {
@@ -258,10 +282,10 @@ export class VersionStore {
       // A changed set of tombstones gets a new receipt: its age restarts, which only delays a purge.
       if (isStoredTombstone(bounded.set)) {
         ops.push({ type: 'put', key: receiptKeyOf(engineKey), value: receiptValue(inFlight) });
-      } else if (before.wasDeleted) {
+      } else if (mayHoldReceipt) {
         ops.push({ type: 'delete', key: receiptKeyOf(engineKey) });
       }
-      await this.engine.write(ops);
+      await this.changes.commit(engineKey, previous, bytes, () => this.engine.write(ops));
     } finally {
       this.storesInFlight.delete(inFlight);
     }

@@ -142,7 +142,6 @@ describe('storage node fence over gRPC', () => {
     const digest = await client.rangeDigest({
       range: WHOLE_RING,
       tenantId: 'f',
-      bucketCount: 4,
       ringVersion: 5n,
     });
     expect(digest.keyCount).toBe(4n);

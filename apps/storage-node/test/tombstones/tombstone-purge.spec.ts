@@ -4,14 +4,16 @@
 // range under an accepted ring version, and no migration holds them; compaction then drops them
 // from the files.
 import fs from 'node:fs';
-import { keyToken, TOKEN_MAX, type TokenRange } from '@pairdb/hashring';
+import { keyToken, segmentOfToken, TOKEN_MAX, type TokenRange } from '@pairdb/hashring';
 import { isDeleted, readContext, VersionVector, type Dot } from '@pairdb/vectorclock';
 import pino from 'pino';
+import { DigestIndex } from '../../src/digests/digest-index';
 import { Engine } from '../../src/engine';
 import { EntryKind } from '../../src/engine/entry';
 import { RepairHorizons } from '../../src/tombstones/repair-horizons';
 import { TombstonePurge } from '../../src/tombstones/tombstone-purge';
 import { encodeDataKey, receiptKeyOf } from '../../src/versions/engine-keys';
+import { UNTRACKED_CHANGES } from '../../src/versions/data-key-changes';
 import { VersionStore } from '../../src/versions/version-store';
 import { smallTree, tableEntries, temporaryDir } from '../engine/engine-fixture';
 
@@ -23,6 +25,7 @@ const WHOLE_RING: TokenRange = { start: 0n, end: 0n };
 let dir: string;
 let nowMs: number;
 let engine: Engine;
+let digests: DigestIndex;
 let versions: VersionStore;
 let horizons: RepairHorizons;
 let minRingVersion: bigint;
@@ -36,7 +39,10 @@ beforeEach(async () => {
   minRingVersion = 0n;
   held = false;
   engine = await Engine.open(smallTree(dir, { tombstoneGraceMs: GRACE_MS, now: () => nowMs }));
-  versions = new VersionStore('node-1', engine, {}, {}, () => nowMs);
+  digests = new DigestIndex(engine);
+  digests.rebuild();
+  await digests.settled();
+  versions = new VersionStore('node-1', engine, {}, {}, digests, () => nowMs);
   horizons = new RepairHorizons();
   purge = new TombstonePurge({
     engine,
@@ -53,6 +59,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await purge.stop();
+  await digests.close();
   await engine.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -113,7 +120,7 @@ describe('tombstone receipts', () => {
   it('a repair that brings tombstones stores a receipt at the time it arrived, not the dot', async () => {
     await put('k');
     const deleted = await (async () => {
-      const other = new VersionStore('elsewhere', engine, {}, {}, () => nowMs);
+      const other = new VersionStore('elsewhere', engine, {}, {}, UNTRACKED_CHANGES, () => nowMs);
       const context = contextOf('k');
       return other.write({
         tenantId: 'elsewhere',
@@ -134,7 +141,7 @@ describe('tombstone receipts', () => {
     const slow = Object.create(engine) as Engine;
     slow.write = (ops) =>
       new Promise<void>((resolve) => (release = resolve)).then(() => engine.write(ops));
-    const pending = new VersionStore('node-1', slow, {}, {}, () => nowMs);
+    const pending = new VersionStore('node-1', slow, {}, {}, UNTRACKED_CHANGES, () => nowMs);
     nowMs = START_MS + 100;
     const storing = pending.write({
       tenantId: TENANT,
@@ -252,8 +259,17 @@ describe('the purge sweep', () => {
       2n,
     );
     minRingVersion = 3n;
+    const segment = segmentOfToken(keyToken(TENANT, 'k'));
+    const before = digests.segment(TENANT, segment).keyCount;
     expect(await purge.sweep()).toBe(1);
     expect(receipt('k')).toBeUndefined();
+    // The digest index lost the key too, as one rebuilt from the engine says.
+    expect(digests.segment(TENANT, segment).keyCount).toBe(before - 1);
+    const rebuilt = new DigestIndex(engine);
+    rebuilt.rebuild();
+    await rebuilt.settled();
+    expect(digests.segment(TENANT, segment)).toEqual(rebuilt.segment(TENANT, segment));
+    await rebuilt.close();
     expect(versions.read(TENANT, 'k')).toBeUndefined();
     expect(versions.read(TENANT, 'alive')).toBeDefined();
 
@@ -305,11 +321,7 @@ describe('the purge sweep', () => {
     const keys = Array.from({ length: 1_500 }, (_, i) => `bulk-${i}`);
     for (const key of keys) await remove(key);
     nowMs += GRACE_MS;
-    horizons.record(
-      TENANT,
-      { range: WHOLE_RING, verifiedBeforeMs: nowMs, ringVersion: 0n },
-      0n,
-    );
+    horizons.record(TENANT, { range: WHOLE_RING, verifiedBeforeMs: nowMs, ringVersion: 0n }, 0n);
     expect(await purge.sweep()).toBe(keys.length);
     expect(keys.filter((key) => receipt(key) !== undefined)).toEqual([]);
   });
