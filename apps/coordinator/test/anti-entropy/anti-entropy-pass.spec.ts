@@ -3,7 +3,9 @@
 // the code under test. Checked: only ranges with differing buckets are scanned, and a converged
 // cluster is compared by digests alone; merged sets land on every owner and nowhere else; a
 // deposed runner's repairs are refused; a moving range is repaired only into its write sets; a
-// stale ring version makes the pass reload the view and retry.
+// stale ring version makes the pass reload the view and retry; a lane rests after each range so
+// that its work is the duty cycle of its time (on a fake clock); a tenant filter covers that
+// tenant alone.
 import { HashRing, keyToken, rangeContains } from '@pairdb/hashring';
 import { createLogger } from '@pairdb/service-runtime';
 import {
@@ -279,5 +281,92 @@ describe('anti-entropy pass', () => {
     expect(replicas.get('n1', 't', 'k1')).toBeDefined();
     expect(totals.rangesIncomplete).toBe(0);
     expect(totals.ringVersion).toBe(6);
+  });
+
+  describe('pacing', () => {
+    /** Fake time: each digest call costs DIGEST_MS, each rest what it asks for. */
+    const DIGEST_MS = 10;
+
+    function pacedRun(dutyCycle: number, halted = () => false) {
+      const replicas = fullCluster(200);
+      let nowMs = 0;
+      const rests: number[] = [];
+      const storage = {
+        digest: (...args: Parameters<FakeReplicas['digest']>) => {
+          nowMs += DIGEST_MS;
+          return replicas.digest(...args);
+        },
+        scan: replicas.scan.bind(replicas),
+        repairBatch: replicas.repairBatch.bind(replicas),
+      };
+      const clock = {
+        now: () => nowMs,
+        sleep: async (ms: number) => {
+          rests.push(ms);
+          nowMs += ms;
+        },
+      };
+      const view = new RingView(
+        5,
+        nodes.map((id) => node(id)),
+        null,
+      );
+      const run = runPass(
+        { storage, views: fixedViews(view), listTenants: async () => [t], logger, clock },
+        { epoch: 1, rangesInFlight: 1, bucketCount: BUCKETS, halted, dutyCycle },
+      );
+      return { run, rests, elapsedMs: () => nowMs };
+    }
+
+    it('rests after each range three times its work at a duty cycle of 0.25', async () => {
+      const { run, rests, elapsedMs } = pacedRun(0.25);
+      const totals = await run;
+      // A converged range: one digest on each of 3 owners, 30 ms of work, then 90 ms of rest.
+      expect(totals.rangesCompared).toBeGreaterThan(10);
+      expect(rests).toEqual(Array.from({ length: totals.rangesCompared }, () => 90));
+      const workMs = totals.rangesCompared * 3 * DIGEST_MS;
+      expect(workMs / elapsedMs()).toBeCloseTo(0.25, 10);
+    });
+
+    it('does not rest at a duty cycle of 1, nor once the pass is halted', async () => {
+      const unpaced = pacedRun(1);
+      expect((await unpaced.run).rangesCompared).toBeGreaterThan(10);
+      expect(unpaced.rests).toEqual([]);
+
+      let ranges = 0;
+      const halting = pacedRun(0.5, () => ranges++ >= 1);
+      const totals = await halting.run;
+      expect(totals.rangesCompared).toBe(1);
+      expect(halting.rests).toEqual([]);
+    });
+  });
+
+  it('covers only the tenant asked for, and counts its ranges before it starts', async () => {
+    const other = tenant('other', 3);
+    const replicas = new FakeReplicas();
+    for (let i = 0; i < 50; i++) {
+      replicas.put('n1', 't', `k${i}`, written(i + 1, 'v'));
+      replicas.put('n1', 'other', `k${i}`, written(i + 1, 'v'));
+    }
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const planned: number[] = [];
+    const totals = await runPass(
+      {
+        storage: replicas,
+        views: fixedViews(view),
+        listTenants: async () => [other, t],
+        logger,
+        onPlanned: (sofar) => planned.push(sofar.rangesTotal),
+      },
+      { epoch: 1, rangesInFlight: 2, bucketCount: BUCKETS, halted: () => false, tenantId: 't' },
+    );
+    expect(replicas.keysOf('n2', 't')).toHaveLength(50);
+    expect(replicas.keysOf('n2', 'other')).toEqual([]);
+    expect(planned).toEqual([totals.rangesTotal]);
+    expect(totals.rangesCompared).toBe(totals.rangesTotal);
   });
 });
