@@ -104,8 +104,12 @@ class MemoryStore implements AntiEntropyStore {
   async claimAntiEntropyLease(): Promise<number | null> {
     return 1;
   }
-  async renewAntiEntropyLease(): Promise<void> {}
-  async releaseAntiEntropyLease(): Promise<void> {}
+  renewAntiEntropyLease(): Promise<void> {
+    return Promise.resolve();
+  }
+  releaseAntiEntropyLease(): Promise<void> {
+    return Promise.resolve();
+  }
   async recordAntiEntropyPass(pass: AntiEntropyPass): Promise<void> {
     this.passes.push(pass);
   }
@@ -180,7 +184,7 @@ describe('anti-entropy runner', () => {
       {
         store,
         storage: replicas,
-        views: { current: view, refresh: async () => {} },
+        views: { current: view, refresh: () => Promise.resolve() },
         metrics: new AntiEntropyMetrics(new Registry()),
         logger,
         ...(options.clock && { clock: options.clock }),
