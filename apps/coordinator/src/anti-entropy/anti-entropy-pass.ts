@@ -1,6 +1,7 @@
 // One anti-entropy pass (docs/architecture.md#anti-entropy): every tenant (or the one asked for),
 // every range of the coordinator's current ring view, `rangesInFlight` ranges at once, each
-// compared and repaired by repairRange, each lane resting after a range as pacing.ts says. Every request carries the view's ring version and the runner's fence. A range
+// compared and repaired by repairRange, each lane resting after a range as pacing.ts says. A range
+// an owner failed is compared once more at the end of its tenant. Every request carries the view's ring version and the runner's fence. A range
 // whose owner refuses the ring version as stale is retried once under the reloaded view, if its
 // owners are still the same throughout it there; otherwise the next pass, planned under the new
 // view, covers it. Each range's work is counted in RequestsInFlight under its ring version, so a
@@ -88,39 +89,67 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
     // Planned under the view of now: a ring change since the estimate moves the total.
     const ranges = repairRangesOf(deps.views.current, tenant);
     totals.rangesTotal += ranges.length - estimates[index]!;
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(options.rangesInFlight, ranges.length) }, () =>
-      (async () => {
-        while (next < ranges.length) {
-          const task = ranges[next++]!;
-          if (options.halted()) {
-            totals.rangesIncomplete++;
-            continue;
-          }
-          await compareAndRest(task, tenant, deps, options, totals);
-        }
-      })(),
-    );
-    await Promise.all(lanes);
+    const failed: RepairRange[] = [];
+    const plannedUnder = deps.views.current.ringVersion;
+    await inLanes(ranges, options, totals, async (task) => {
+      if (!(await compareAndRest(task, tenant, deps, options, totals, true))) failed.push(task);
+    });
+    // A range an owner failed is compared once more after the others: an owner that was
+    // restarting (a process restarted, a disk replaced) is usually back by then. Only under the
+    // view its owners were planned by; after a ring change the next pass covers it.
+    await inLanes(failed, options, totals, async (task) => {
+      if (deps.views.current.ringVersion !== plannedUnder) totals.rangesIncomplete++;
+      else await compareAndRest(task, tenant, deps, options, totals, false);
+    });
   }
   return totals;
 }
 
-/** One range, then the lane's rest (pacing.ts) unless the pass was halted meanwhile. */
+/** Runs `work` on each task, `rangesInFlight` at once; once halted, the rest count incomplete. */
+async function inLanes(
+  tasks: readonly RepairRange[],
+  options: PassOptions,
+  totals: PassTotals,
+  work: (task: RepairRange) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(options.rangesInFlight, tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      if (options.halted()) {
+        totals.rangesIncomplete++;
+        continue;
+      }
+      await work(task);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * One range, then the lane's rest (pacing.ts) unless the pass was halted meanwhile. Answers
+ * false, leaving the range uncounted, when an owner failed and `later` says it is compared again.
+ */
 async function compareAndRest(
   task: RepairRange,
   tenant: Tenant,
   deps: PassDeps,
   options: PassOptions,
   totals: PassTotals,
-): Promise<void> {
+  later: boolean,
+): Promise<boolean> {
   const clock = deps.clock ?? REAL_CLOCK;
   const started = clock.now();
   const compared = await compareWithRetry(task, tenant, deps, options, totals);
-  add(totals, compared.task, compared.outcome);
+  const failures = compared.outcome.failures;
+  // A stale ring was handled by compareWithRetry: the next pass, planned anew, covers it.
+  const settled = !later || failures.length === 0 || failures.some(isStaleRing);
+  addWork(totals, compared.task, compared.outcome);
+  if (settled) addVerdict(totals, compared.outcome);
   deps.onRange?.(compared.outcome, totals);
   const restMs = restAfterMs(clock.now() - started, options.dutyCycle ?? 1);
   if (restMs > 0 && !options.halted()) await clock.sleep(restMs);
+  return settled;
 }
 
 /** Compares `task`; after a stale-ring refusal reloads the view and compares it once more. */
@@ -178,10 +207,12 @@ async function compare(
   }
 }
 
-function add(totals: PassTotals, task: RepairRange, outcome: RangeOutcome): void {
-  const failed = new Set(outcome.failures.map((failure) => failure.nodeId));
-  if (failed.size > 0) totals.rangesIncomplete++;
+function addVerdict(totals: PassTotals, outcome: RangeOutcome): void {
+  if (outcome.failures.length > 0) totals.rangesIncomplete++;
   else totals.rangesCompared++;
+}
+
+function addWork(totals: PassTotals, task: RepairRange, outcome: RangeOutcome): void {
   totals.bucketsDiffering += outcome.bucketsDiffering;
   for (const owner of task.owners) {
     const keys = outcome.repairedInto.get(owner.nodeId) ?? 0;

@@ -5,7 +5,7 @@
 // deposed runner's repairs are refused; a moving range is repaired only into its write sets; a
 // stale ring version makes the pass reload the view and retry; a lane rests after each range so
 // that its work is the duty cycle of its time (on a fake clock); a tenant filter covers that
-// tenant alone.
+// tenant alone; a range an owner failed is compared once more at the end.
 import { HashRing, keyToken, rangeContains } from '@pairdb/hashring';
 import { createLogger } from '@pairdb/service-runtime';
 import {
@@ -368,5 +368,49 @@ describe('anti-entropy pass', () => {
     expect(replicas.keysOf('n2', 'other')).toEqual([]);
     expect(planned).toEqual([totals.rangesTotal]);
     expect(totals.rangesCompared).toBe(totals.rangesTotal);
+  });
+
+  it('compares once more at the end a range whose owner failed, once the owner is back', async () => {
+    const replicas = fullCluster(300);
+    for (let i = 0; i < 300; i += 7) replicas.delete('n3', 't', `k${i}`);
+    // n3 fails its first 5 digests (restarting), then answers.
+    let failing = 5;
+    const storage = {
+      digest: (...args: Parameters<FakeReplicas['digest']>) => {
+        if (args[0].nodeId === 'n3' && failing > 0) {
+          failing--;
+          replicas.down.add('n3');
+        }
+        return replicas.digest(...args).finally(() => replicas.down.delete('n3'));
+      },
+      scan: replicas.scan.bind(replicas),
+      repairBatch: replicas.repairBatch.bind(replicas),
+    };
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const totals = await runPass(
+      { storage, views: fixedViews(view), listTenants: async () => [t], logger },
+      { epoch: 1, rangesInFlight: 2, bucketCount: BUCKETS, halted: () => false },
+    );
+    expect(failing).toBe(0);
+    expect(totals.rangesIncomplete).toBe(0);
+    expect(totals.rangesCompared).toBe(totals.rangesTotal);
+    expect(replicas.keysOf('n3', 't')).toHaveLength(300);
+  });
+
+  it('counts a range incomplete when its owner fails again at the end', async () => {
+    const replicas = fullCluster(100);
+    replicas.down.add('n3');
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const totals = await pass(replicas, fixedViews(view), [t]);
+    expect(totals.rangesCompared).toBe(0);
+    expect(totals.rangesIncomplete).toBe(totals.rangesTotal);
   });
 });
