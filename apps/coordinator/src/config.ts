@@ -2,9 +2,10 @@
 // (PAIRDB_PG_URL and PAIRDB_REDIS_URL too). With no database url/host the metadata lives in an
 // embedded PostgreSQL (PGlite) under data_dir; with no redis url/host idempotency records live
 // in this process.
-import { durationMs, flag, integer, loadConfig, text } from '@pairdb/service-runtime';
+import { decimal, durationMs, flag, integer, loadConfig, text } from '@pairdb/service-runtime';
 import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { z } from 'zod';
+import { DUTY_CYCLE_MAX, DUTY_CYCLE_MIN } from './anti-entropy/pacing';
 import { DRIVER_LEASE_MS_DEFAULT } from './membership/migration-driver';
 import { VIRTUAL_NODES_DEFAULT } from './metadata';
 
@@ -139,6 +140,12 @@ export const coordinatorConfigSchema = z.object({
       ),
       /** Ranges compared at once, default 2: each range costs a scan on every owner. */
       ranges_in_flight: integer(2, { min: 1, max: ANTI_ENTROPY_RANGES_IN_FLIGHT_MAX }),
+      /**
+       * Share of each lane's wall time spent comparing ranges, default 0.25: after a range that
+       * took t, the lane rests t * (1 - duty_cycle) / duty_cycle (anti-entropy/pacing.ts). 1
+       * turns pacing off. Production: 0.05-0.1, with pass_interval minutes to an hour.
+       */
+      duty_cycle: decimal(0.25, { min: DUTY_CYCLE_MIN, max: DUTY_CYCLE_MAX }),
     })
     .prefault({}),
   metrics: z

@@ -34,6 +34,7 @@ import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
 import { AntiEntropyMetrics } from './anti-entropy/anti-entropy-metrics';
 import { AntiEntropyRunner } from './anti-entropy/anti-entropy-runner';
+import { RepairService } from './repair-service';
 import { StorageAdminClient } from './grpc/storage-admin-client';
 import { MigrationDriver } from './membership/migration-driver';
 import { MigrationMetrics } from './membership/migration-metrics';
@@ -292,6 +293,7 @@ export class Coordinator {
             leaseMs: config.membership.driver_lease_ms,
             passIntervalMs: config.anti_entropy.pass_interval,
             rangesInFlight: config.anti_entropy.ranges_in_flight,
+            dutyCycle: config.anti_entropy.duty_cycle,
           },
         )
       : undefined;
@@ -307,7 +309,12 @@ export class Coordinator {
         host: config.server.host,
         port: config.server.port,
         service: coordinatorV1.CoordinatorServiceService,
-        implementation: createCoordinatorHandlers({ keyValues, admin, metrics }),
+        implementation: createCoordinatorHandlers({
+          keyValues,
+          admin,
+          repairs: new RepairService(metadata, antiEntropy),
+          metrics,
+        }),
         serviceName: COORDINATOR_SERVICE_NAME,
       });
     } catch (error) {

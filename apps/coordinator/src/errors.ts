@@ -107,3 +107,14 @@ export class IdempotencyKeyReusedError extends InvalidArgumentError {
     this.name = 'IdempotencyKeyReusedError';
   }
 }
+
+/** StartRepair on a coordinator configured without anti-entropy (FAILED_PRECONDITION). */
+export class AntiEntropyDisabledError extends Error {
+  constructor() {
+    super(
+      'anti-entropy is disabled on this coordinator (anti_entropy.enabled: false), so it ' +
+        'cannot start a repair; enable it or ask a coordinator that runs it',
+    );
+    this.name = 'AntiEntropyDisabledError';
+  }
+}

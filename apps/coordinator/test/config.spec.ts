@@ -66,4 +66,16 @@ describe('coordinator configuration', () => {
       loadCoordinatorConfig(undefined, { PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS: '100ms' }),
     ).toThrow(/membership\.driver_lease_ms.*"100ms".*PAIRDB_MEMBERSHIP_DRIVER_LEASE_MS/);
   });
+
+  it('takes anti_entropy.duty_cycle as a fraction and refuses 0 and 1.5, naming the field', () => {
+    expect(
+      loadCoordinatorConfig(undefined, { PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: '0.1' }).anti_entropy
+        .duty_cycle,
+    ).toBe(0.1);
+    for (const bad of ['0', '1.5', 'half']) {
+      expect(() =>
+        loadCoordinatorConfig(undefined, { PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: bad }),
+      ).toThrow(new RegExp(`anti_entropy\\.duty_cycle.*"${bad}".*PAIRDB_ANTI_ENTROPY_DUTY_CYCLE`));
+    }
+  });
 });

@@ -18,6 +18,7 @@ import {
   type ReplicationFactorChange,
   type ReadOptions,
   type ReadResult,
+  type RepairStatus,
   type SetReplicationFactorOptions,
   type StorageNode,
   type Tenant,
@@ -29,6 +30,7 @@ import {
   migrationFromWire,
   nodeFromWire,
   readResultFromWire,
+  repairStatusFromWire,
   tenantFromWire,
   writeResultFromWire,
 } from './wire';
@@ -268,6 +270,35 @@ export class PairDBClient {
       options.timeoutMs,
     );
     return response.migrations.map(migrationFromWire);
+  }
+
+  /**
+   * Asks for a full anti-entropy pass now, of one tenant or (without `tenantId`) of every tenant;
+   * answers its id for getRepairStatus. A request for the same tenant still waiting is answered
+   * with its id, so repeating the call is harmless.
+   */
+  async startRepair(options: CallOptions & { tenantId?: string } = {}): Promise<string> {
+    const response = await this.call(
+      'StartRepair',
+      this.raw.startRepair,
+      { tenantId: options.tenantId ?? '' },
+      'safe',
+      options.timeoutMs,
+    );
+    return response.repairId;
+  }
+
+  /** The running pass, the last completed one, each node's last repair; with `repairId`, that
+   * repair too. */
+  async getRepairStatus(options: CallOptions & { repairId?: string } = {}): Promise<RepairStatus> {
+    const response = await this.call(
+      'GetRepairStatus',
+      this.raw.getRepairStatus,
+      { repairId: options.repairId ?? '' },
+      'safe',
+      options.timeoutMs,
+    );
+    return repairStatusFromWire(response);
   }
 
   close(): void {

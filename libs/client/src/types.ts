@@ -155,6 +155,48 @@ export interface Migration {
   readonly lostRanges: string;
 }
 
+/** One anti-entropy pass: asked for by startRepair, or scheduled by the cluster. */
+export interface Repair {
+  readonly repairId: string;
+  /** The tenant it covers; '' for every tenant. */
+  readonly tenantId: string;
+  /** pending | running | completed | incomplete (kept a string: newer servers may add some). */
+  readonly status: string;
+  /** Asked for by startRepair (else scheduled). */
+  readonly requested: boolean;
+  readonly rangesDone: number;
+  /** 0 until the pass has planned its ranges. */
+  readonly rangesTotal: number;
+  readonly keysRepaired: number;
+  readonly bucketsDiffering: number;
+  /** 0 when not reached; the metadata database's clock. */
+  readonly requestedAtUnixMs: number;
+  readonly startedAtUnixMs: number;
+  readonly completedAtUnixMs: number;
+  /** Why it is incomplete; '' otherwise. */
+  readonly message: string;
+}
+
+/** A storage node's last completed anti-entropy pass. */
+export interface NodeRepair {
+  readonly nodeId: string;
+  /** 0: no completed pass compared it yet. */
+  readonly lastCompletedAtUnixMs: number;
+  /** Keys that pass repaired into the node. */
+  readonly keysRepaired: number;
+}
+
+export interface RepairStatus {
+  /** The repair asked for by id. */
+  readonly repair?: Repair;
+  /** The pass running now. */
+  readonly running?: Repair;
+  /** The newest pass that compared every range on every owner. */
+  readonly lastCompleted?: Repair;
+  /** Ordered by node id; nodes no completed pass compared are absent. */
+  readonly nodes: readonly NodeRepair[];
+}
+
 /** A storage node's own view of itself (the internal HealthCheck RPC). */
 export interface StorageNodeHealth {
   readonly nodeId: string;

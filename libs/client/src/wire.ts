@@ -4,6 +4,8 @@ import type {
   ClockEntry,
   Migration,
   ReadResult,
+  Repair,
+  RepairStatus,
   StorageNode,
   StorageNodeHealth,
   Tenant,
@@ -96,6 +98,38 @@ export function migrationFromWire(migration: coordinatorV1.Migration | undefined
     rangesTotal: Number(m.rangesTotal),
     bytesMigrated: Number(m.bytesMigrated),
     lostRanges: m.lostRanges,
+  };
+}
+
+function repairFromWire(r: coordinatorV1.Repair): Repair {
+  return {
+    repairId: r.repairId,
+    tenantId: r.tenantId,
+    status: r.status,
+    requested: r.requested,
+    rangesDone: Number(r.rangesDone),
+    rangesTotal: Number(r.rangesTotal),
+    keysRepaired: Number(r.keysRepaired),
+    bucketsDiffering: Number(r.bucketsDiffering),
+    requestedAtUnixMs: Number(r.requestedAtUnixMs),
+    startedAtUnixMs: Number(r.startedAtUnixMs),
+    completedAtUnixMs: Number(r.completedAtUnixMs),
+    message: r.message,
+  };
+}
+
+export function repairStatusFromWire(
+  response: coordinatorV1.GetRepairStatusResponse,
+): RepairStatus {
+  return {
+    ...(response.repair && { repair: repairFromWire(response.repair) }),
+    ...(response.running && { running: repairFromWire(response.running) }),
+    ...(response.lastCompleted && { lastCompleted: repairFromWire(response.lastCompleted) }),
+    nodes: response.nodes.map((node) => ({
+      nodeId: node.nodeId,
+      lastCompletedAtUnixMs: Number(node.lastCompletedAtUnixMs),
+      keysRepaired: Number(node.keysRepaired),
+    })),
   };
 }
 

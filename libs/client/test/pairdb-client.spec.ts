@@ -318,6 +318,28 @@ describe('PairDBClient', () => {
     expect(fake.calls('removeStorageNode')).toEqual([{ nodeId: 'n', force: true }]);
   });
 
+  it('starts a repair of one tenant and reads its status as plain numbers, absent parts left out', async () => {
+    fake
+      .on('startRepair', {
+        reply: coordinatorV1.StartRepairResponse.fromPartial({ repairId: 'rep-1' }),
+      })
+      .on('getRepairStatus', {
+        reply: coordinatorV1.GetRepairStatusResponse.fromPartial({
+          repair: { repairId: 'rep-1', tenantId: 'shop', status: 'running', rangesDone: 3n },
+          nodes: [{ nodeId: 'n1', lastCompletedAtUnixMs: 1_700n, keysRepaired: 9n }],
+        }),
+      });
+    expect(await client.startRepair({ tenantId: 'shop' })).toBe('rep-1');
+    expect(await client.startRepair()).toBe('rep-1');
+    expect(fake.calls('startRepair')).toEqual([{ tenantId: 'shop' }, { tenantId: '' }]);
+    const status = await client.getRepairStatus({ repairId: 'rep-1' });
+    expect(fake.calls('getRepairStatus')).toEqual([{ repairId: 'rep-1' }]);
+    expect(status.repair).toMatchObject({ repairId: 'rep-1', tenantId: 'shop', rangesDone: 3 });
+    expect(status.running).toBeUndefined();
+    expect(status.lastCompleted).toBeUndefined();
+    expect(status.nodes).toEqual([{ nodeId: 'n1', lastCompletedAtUnixMs: 1_700, keysRepaired: 9 }]);
+  });
+
   it('probes a storage node for its health and key count', async () => {
     fake.healthReply = storageV1.HealthCheckResponse.fromPartial({
       nodeId: 'node-0',

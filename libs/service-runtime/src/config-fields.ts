@@ -90,6 +90,31 @@ export function integer(defaultValue: number, range: { min: number; max: number 
     .prefault(defaultValue);
 }
 
+/** A number within [min, max], fractions allowed; strings such as `0.25` are accepted. */
+export function decimal(defaultValue: number, range: { min: number; max: number }) {
+  return z
+    .unknown()
+    .transform((input, ctx) => {
+      const value =
+        typeof input === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(input)
+          ? Number(input)
+          : input;
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        ctx.addIssue({ code: 'custom', message: 'expected a number such as 0.25' });
+        return z.NEVER;
+      }
+      if (value < range.min || value > range.max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a number from ${range.min} to ${range.max}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    })
+    .prefault(defaultValue);
+}
+
 /** true/false; the strings `true`, `false`, `1`, `0`, `yes`, `no` are accepted. */
 export function flag(defaultValue: boolean) {
   return z

@@ -2,7 +2,7 @@
 // environment variables, logging, the HTTP health/metrics endpoints and graceful shutdown.
 export { ConfigError, envNameFor, loadConfig, ENV_PREFIX } from './config-loader';
 export type { ConfigIssue, LoadConfigOptions } from './config-loader';
-export { durationMs, flag, integer, sizeBytes, text } from './config-fields';
+export { decimal, durationMs, flag, integer, sizeBytes, text } from './config-fields';
 export { createLogger, type Logger, type LogFormat, type LoggerOptions } from './logger';
 export {
   livenessRoute,

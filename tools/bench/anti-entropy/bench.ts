@@ -1,14 +1,16 @@
 // Anti-entropy benchmark (docs/benchmarks.md#anti-entropy-healing-a-wiped-node): 3 storage nodes
-// and a tenant at replication factor 3 holding 20,000 keys of 1 KiB, written at ALL. Printed,
-// never asserted:
+// and a tenant at replication factor 3 holding 20,000 keys of 1 KiB (PAIRDB_BENCH_ANTI_ENTROPY_KEYS),
+// written at ALL. Printed, never asserted:
 // 0. unchanged replicas: the duration of passes after the load, once a first pass has seen the
 //    load's changes (storage nodes answer digests from their incremental digest index);
 // 1. healing: one node is SIGKILLed, its data directory deleted and the node started again
 //    empty; the time until it holds every key again, read by ScanRange on that node only (no
-//    client read, so no read repair), and the keys and MB per second that makes;
+//    client read, so no read repair), and the keys and MB per second that makes; once paced (the
+//    default duty_cycle unless PAIRDB_BENCH_ANTI_ENTROPY_DUTY_CYCLE is set) and once unpaced;
 // 2. foreground cost: closed-loop QUORUM writes with anti-entropy passes running back to back
-//    (a pass interval of 100 ms unless set), as a ratio of the same load with anti-entropy disabled, in
-//    alternating runs (off, on, off, on, ...) on the same cluster; the target in
+//    (a pass interval of 100 ms unless set), paced as above and unpaced
+//    (duty_cycle 1), each as a ratio of the same load with anti-entropy disabled, in alternating
+//    runs (off, paced, unpaced, off, ...) on the same cluster; the target in
 //    docs/architecture.md#anti-entropy is >= 0.9.
 // The coordinator's pass logs (ranges compared, buckets differing, keys repaired, duration) are
 // printed with both, to say where the time goes. Every process runs its production bundle
@@ -41,13 +43,27 @@ const KEYS = Number(process.env['PAIRDB_BENCH_ANTI_ENTROPY_KEYS'] ?? 20_000);
 const PAIRS = Number(process.env['PAIRDB_BENCH_ANTI_ENTROPY_PAIRS'] ?? 2);
 const TENANT = { tenantId: 'bench-rf3', replicationFactor: 3 };
 const CLIENTS = 16;
-/** While healing: a pass starts at most 1 s after the previous one ends (the default is 10 s). */
-const HEAL_PASS_INTERVAL = '1s';
+/** The paced duty cycle; unset: the coordinator's default (config.ts). */
+const DUTY_CYCLE = process.env['PAIRDB_BENCH_ANTI_ENTROPY_DUTY_CYCLE'];
+const PACED = DUTY_CYCLE === undefined ? 'duty_cycle default' : `duty_cycle ${DUTY_CYCLE}`;
+const PACED_SETTINGS: Record<string, string> =
+  DUTY_CYCLE === undefined ? {} : { PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: DUTY_CYCLE };
+/** How a wiped node is healed: paced (the defaults unless set), then without pacing. */
+const HEALS: ReadonlyArray<{ readonly label: string; readonly settings: Record<string, string> }> =
+  [
+    { label: `paced (pass_interval 10s, ${PACED})`, settings: PACED_SETTINGS },
+    {
+      label: 'pacing off (pass_interval 10s, duty_cycle 1)',
+      settings: { PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: '1' },
+    },
+  ];
 /**
  * During the foreground comparison: passes back to back, the shortest interval config allows
  * (PAIRDB_BENCH_ANTI_ENTROPY_PASS_INTERVAL, e.g. 10s, measures a duty cycle instead).
  */
 const FOREGROUND_PASS_INTERVAL = process.env['PAIRDB_BENCH_ANTI_ENTROPY_PASS_INTERVAL'] ?? '100ms';
+/** Between the passes timed over unchanged replicas. */
+const UNCHANGED_PASS_INTERVAL = '1s';
 const WARMUP_MS = 3_000;
 const WINDOW_MS = 15_000;
 const HEAL_TIMEOUT_MS = 10 * 60_000;
@@ -112,10 +128,16 @@ class Coordinator {
   }
 }
 
-function antiEntropy(enabled: boolean, passInterval: string): Record<string, string> {
+/** The foreground comparison's three modes, run in turn on the same cluster. */
+type Mode = 'off' | 'paced' | 'unpaced';
+const MODES: readonly Mode[] = ['off', 'paced', 'unpaced'];
+
+function modeSettings(mode: Mode): Record<string, string> {
+  if (mode === 'off') return { PAIRDB_ANTI_ENTROPY_ENABLED: 'false' };
   return {
-    PAIRDB_ANTI_ENTROPY_ENABLED: String(enabled),
-    PAIRDB_ANTI_ENTROPY_PASS_INTERVAL: passInterval,
+    PAIRDB_ANTI_ENTROPY_ENABLED: 'true',
+    PAIRDB_ANTI_ENTROPY_PASS_INTERVAL: FOREGROUND_PASS_INTERVAL,
+    ...(mode === 'unpaced' ? { PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: '1' } : PACED_SETTINGS),
   };
 }
 
@@ -206,7 +228,7 @@ async function healWipedNode(
 }
 
 interface ForegroundRun {
-  readonly antiEntropy: boolean;
+  readonly mode: Mode;
   readonly writesPerSecond: number;
   readonly errors: number;
   readonly coordinatorCores: string;
@@ -218,9 +240,9 @@ interface ForegroundRun {
 async function foregroundRun(
   coordinator: Coordinator,
   nodes: readonly StorageNode[],
-  enabled: boolean,
+  mode: Mode,
 ): Promise<ForegroundRun> {
-  const client = await coordinator.start(antiEntropy(enabled, FOREGROUND_PASS_INTERVAL));
+  const client = await coordinator.start(modeSettings(mode));
   const load = { tenantId: TENANT.tenantId, clients: CLIENTS, keyCount: KEYS };
   await closedLoopWrites(client, { ...load, until: sleep(WARMUP_MS) });
   const cpuGroups: CpuGroups = {
@@ -232,7 +254,7 @@ async function foregroundRun(
   const measured = await closedLoopWrites(client, { ...load, until: sleep(WINDOW_MS) });
   const cpu = endCpu();
   return {
-    antiEntropy: enabled,
+    mode,
     writesPerSecond: measured.writesPerSecond,
     errors: measured.errors,
     coordinatorCores: cores(cpu['coordinator']),
@@ -250,43 +272,43 @@ async function main(): Promise<void> {
     for (const nodeId of ['node-1', 'node-2', 'node-3']) {
       nodes.push(await startStorageNode(root, nodeId));
     }
-    const client = await coordinator.start(antiEntropy(true, HEAL_PASS_INTERVAL));
+    const client = await coordinator.start(modeSettings('off'));
     for (const node of nodes) await addStorageNode(client, node);
     await createTenant(client, TENANT);
     process.stdout.write(`loading ${KEYS} keys of ${BENCH_VALUE_BYTES} bytes at ALL...\n`);
     await loadKeys(client, TENANT.tenantId, KEYS, 'all');
+    // Unpaced, so a pass's duration is its work alone.
+    await coordinator.start({
+      PAIRDB_ANTI_ENTROPY_ENABLED: 'true',
+      PAIRDB_ANTI_ENTROPY_PASS_INTERVAL: UNCHANGED_PASS_INTERVAL,
+      PAIRDB_ANTI_ENTROPY_DUTY_CYCLE: '1',
+    });
     const unchanged = await unchangedPasses(coordinator);
-    printRows(`passes over unchanged replicas (pass interval ${HEAL_PASS_INTERVAL})`, [
-      ['mean duration, ms', meanDuration(unchanged)],
-      ...unchanged.map(passRow),
-    ]);
+    printRows(
+      `passes over unchanged replicas (pass interval ${UNCHANGED_PASS_INTERVAL}, unpaced)`,
+      [['mean duration, ms', meanDuration(unchanged)], ...unchanged.map((pass) => passRow(pass))],
+    );
 
-    process.stdout.write(`wiping node-1 and waiting for it to hold ${KEYS} keys again...\n`);
-    const heal = await healWipedNode(root, nodes[0]!, coordinator);
+    const healRows: [string, string][] = [];
+    for (const heal of HEALS) {
+      await coordinator.start(heal.settings);
+      process.stdout.write(`wiping node-1, healing with ${heal.label}...\n`);
+      const result = await healWipedNode(root, nodes[0]!, coordinator);
+      healRows.push(...healedRows(heal.label, result));
+    }
     loadAverages.push(loadavg()[0]!);
-    const keysRepaired = heal.passes.reduce((sum, pass) => sum + pass.keysRepaired, 0);
-    const megabytes = (KEYS * BENCH_VALUE_BYTES) / 1_000_000;
-    const healRows: [string, string][] = [
-      ['keys on the wiped node, read by ScanRange', String(KEYS)],
-      ['seconds from SIGKILL to every key back', heal.secondsFromKill.toFixed(1)],
-      ['seconds from restart (serving) to every key back', heal.secondsFromRestart.toFixed(1)],
-      ['keys/s repaired (from restart)', (KEYS / heal.secondsFromRestart).toFixed(0)],
-      ['MB/s of values repaired (from restart)', (megabytes / heal.secondsFromRestart).toFixed(2)],
-      ['keys repaired, all owners (pass logs)', String(keysRepaired)],
-      ...heal.passes.map(passRow),
-    ];
-    printRows(`healing a wiped node (pass interval ${HEAL_PASS_INTERVAL})`, healRows);
+    printRows(`healing a wiped node holding ${KEYS} keys`, healRows);
 
     const runs: ForegroundRun[] = [];
     for (let pair = 1; pair <= PAIRS; pair++) {
-      for (const enabled of [false, true]) {
-        process.stdout.write(`foreground run ${pair}, anti-entropy ${enabled ? 'on' : 'off'}...\n`);
-        runs.push(await foregroundRun(coordinator, nodes, enabled));
+      for (const mode of MODES) {
+        process.stdout.write(`foreground run ${pair}, anti-entropy ${mode}...\n`);
+        runs.push(await foregroundRun(coordinator, nodes, mode));
       }
     }
     loadAverages.push(loadavg()[0]!);
-    const rate = (enabled: boolean) => {
-      const matching = runs.filter((run) => run.antiEntropy === enabled);
+    const rate = (mode: Mode) => {
+      const matching = runs.filter((run) => run.mode === mode);
       return matching.reduce((sum, run) => sum + run.writesPerSecond, 0) / matching.length;
     };
     printRows(
@@ -294,16 +316,18 @@ async function main(): Promise<void> {
         `(pass interval ${FOREGROUND_PASS_INTERVAL} when on)`,
       [
         ...runs.map((run, index): [string, string] => [
-          `run ${index + 1}, anti-entropy ${run.antiEntropy ? 'on ' : 'off'}`,
+          `run ${index + 1}, anti-entropy ${run.mode.padEnd(7)}`,
           `${run.writesPerSecond.toFixed(0)} writes/s, ${run.errors} errors, cores ` +
             `coordinator ${run.coordinatorCores} nodes ${run.storageNodeCores}, ` +
             `${run.passes.length} passes ended` +
             (run.passes.length > 0 ? ` (mean ${meanDuration(run.passes)} ms)` : ''),
         ]),
-        ['mean writes/s, anti-entropy off', rate(false).toFixed(0)],
-        ['mean writes/s, anti-entropy on', rate(true).toFixed(0)],
-        ['on / off (target >= 0.9)', (rate(true) / rate(false)).toFixed(2)],
-        ...runs.flatMap((run) => run.passes.slice(0, 1)).map(passRow),
+        ...MODES.map((mode): [string, string] => [`mean writes/s, ${mode}`, rate(mode).toFixed(0)]),
+        [`paced / off (${PACED}; target >= 0.9)`, (rate('paced') / rate('off')).toFixed(2)],
+        ['unpaced / off (duty_cycle 1)', (rate('unpaced') / rate('off')).toFixed(2)],
+        ...runs
+          .filter((run) => run.mode !== 'off')
+          .flatMap((run) => run.passes.slice(0, 1).map((pass) => passRow(pass, run.mode))),
       ],
     );
     printRows('machine', [
@@ -319,10 +343,24 @@ async function main(): Promise<void> {
   }
 }
 
-function passRow(pass: PassLog): [string, string] {
+function healedRows(label: string, heal: HealResult): [string, string][] {
+  const keysRepaired = heal.passes.reduce((sum, pass) => sum + pass.keysRepaired, 0);
+  const megabytes = (KEYS * BENCH_VALUE_BYTES) / 1_000_000;
+  return [
+    [label, ''],
+    ['  seconds from SIGKILL to every key back', heal.secondsFromKill.toFixed(1)],
+    ['  seconds from restart (serving) to every key back', heal.secondsFromRestart.toFixed(1)],
+    ['  keys/s repaired (from restart)', (KEYS / heal.secondsFromRestart).toFixed(0)],
+    ['  MB/s of values repaired (from restart)', (megabytes / heal.secondsFromRestart).toFixed(2)],
+    ['  keys repaired, all owners (pass logs)', String(keysRepaired)],
+    ...heal.passes.map((pass) => passRow(pass)),
+  ];
+}
+
+function passRow(pass: PassLog, mode = ''): [string, string] {
   const outcome = pass.msg === PASS_END_MESSAGES[0] ? 'pass' : 'incomplete pass';
   return [
-    `  ${outcome}`,
+    `  ${mode ? `${mode} ` : ''}${outcome}`,
     `${pass.durationMs} ms, ${pass.rangesCompared} ranges compared` +
       (pass.rangesIncomplete > 0 ? ` (${pass.rangesIncomplete} incomplete)` : '') +
       `, ${pass.bucketsDiffering} buckets differing, ${pass.keysRepaired} keys repaired`,

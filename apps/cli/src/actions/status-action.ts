@@ -1,5 +1,11 @@
 // pairdb status (commands/status-command.ts defines its options).
-import { probeStorageNode, type Migration, type PairDBClient } from '@pairdb/client';
+import {
+  PairDBError,
+  probeStorageNode,
+  type Migration,
+  type PairDBClient,
+  type RepairStatus,
+} from '@pairdb/client';
 import { isFinished } from '../migration/migration-text';
 import { toJson } from '../output/json-output';
 import type { Session } from '../session';
@@ -26,12 +32,23 @@ export async function showStatus(session: Session, flags: StatusFlags): Promise<
     (nodeAddress) => probeStorageNode(nodeAddress),
   );
   const running = await runningMigrations(client);
+  const repairs = await repairStatus(client);
   const address = client.address;
   process.stdout.write(
     session.json(flags.json)
-      ? `${toJson({ coordinator: address, ...result, runningMigrations: running })}\n`
-      : renderStatus(address, result, running),
+      ? `${toJson({ coordinator: address, ...result, runningMigrations: running, repairs })}\n`
+      : renderStatus(address, result, running, repairs && { status: repairs, nowMs: Date.now() }),
   );
+}
+
+/** Each node's last anti-entropy repair; undefined from a coordinator older than repairs. */
+async function repairStatus(client: PairDBClient): Promise<RepairStatus | undefined> {
+  try {
+    return await client.getRepairStatus();
+  } catch (error) {
+    if (error instanceof PairDBError && error.code === 'UNIMPLEMENTED') return undefined;
+    throw error;
+  }
 }
 
 /** Newest first: the unfinished migration, if any. */

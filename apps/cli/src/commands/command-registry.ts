@@ -10,6 +10,7 @@ import { registerClusterCommands } from './cluster-commands';
 import { registerKeyValueCommands } from './key-value-commands';
 import { registerMigrationCommands } from './migration-commands';
 import { registerNodeCommands } from './node-commands';
+import { registerRepairCommand } from './repair-command';
 import { registerShellCommand } from './shell-command';
 import { registerStatusCommand } from './status-command';
 import { registerTenantCommands } from './tenant-commands';
@@ -26,6 +27,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { register: registerNodeCommands, inShell: true },
   { register: registerMigrationCommands, inShell: true },
   { register: registerStatusCommand, inShell: true },
+  { register: registerRepairCommand, inShell: true },
   { register: registerShellCommand, inShell: false },
   { register: registerClusterCommands, inShell: false },
   { register: registerBenchCommand, inShell: true },

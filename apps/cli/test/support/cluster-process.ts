@@ -41,10 +41,16 @@ export class ClusterProcess {
   }
 
   /** Spawns `command args` (in its own process group) and waits for the running banner. */
-  static async start(command: string, args: readonly string[], dataDir: string, cwd?: string) {
+  static async start(
+    command: string,
+    args: readonly string[],
+    dataDir: string,
+    cwd?: string,
+    env: Readonly<Record<string, string>> = {},
+  ) {
     const child = spawn(command, args, {
       cwd,
-      env: { ...process.env, PAIRDB_PG_URL: '', PAIRDB_REDIS_URL: '' },
+      env: { ...process.env, PAIRDB_PG_URL: '', PAIRDB_REDIS_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -146,11 +152,13 @@ export function isAlive(pid: number): boolean {
 /**
  * `pairdb cluster start` of the built CLI (`cliMain`) with `nodes` storage nodes on free ports and
  * its data in a new temp dir named after `dirPrefix`; the caller stops it and removes the dir.
+ * `env` reaches every process of the cluster (PAIRDB_* settings).
  */
 export async function startBundledCluster(
   cliMain: string,
   nodes: number,
   dirPrefix: string,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ ports: TestPorts; dataDir: string; cluster: ClusterProcess }> {
   const ports = await clusterPorts(nodes);
   const dataDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
@@ -160,6 +168,8 @@ export async function startBundledCluster(
       portArgs(ports),
     ),
     dataDir,
+    undefined,
+    env,
   );
   return { ports, dataDir, cluster };
 }

@@ -98,4 +98,44 @@ describe('renderStatus', () => {
     expect(text).not.toContain('migration');
     expect(text.endsWith('\na: connect ECONNREFUSED\n')).toBe(true);
   });
+
+  it("adds each node's last repair and the keys it repaired, and the running repair", () => {
+    const status: ClusterStatus = {
+      replicationFactor: 3,
+      ringSize: 2,
+      nodes: [row('node-1', 'active'), row('node-2', 'active')],
+    };
+    const nowMs = 1_000_000;
+    const text = renderStatus('c:1', status, [], {
+      nowMs,
+      status: {
+        nodes: [{ nodeId: 'node-1', lastCompletedAtUnixMs: nowMs - 65_000, keysRepaired: 3000 }],
+        running: {
+          repairId: 'rep-2',
+          tenantId: '',
+          status: 'running',
+          requested: false,
+          rangesDone: 7,
+          rangesTotal: 20,
+          keysRepaired: 4,
+          bucketsDiffering: 2,
+          requestedAtUnixMs: 0,
+          startedAtUnixMs: nowMs - 1_000,
+          completedAtUnixMs: 0,
+          message: '',
+        },
+      },
+    });
+    expect(text.split('\n').slice(2, 5)).toEqual([
+      'NODE    ADDRESS      STATE    OWNS  EFFECTIVE(RF3)  HEALTH  KEYS  HINTS  FREE DISK  ' +
+        'LAST REPAIR  REPAIRED',
+      'node-1  127.0.0.1:6  active  25.0%           75.0%  up        10      0    1.0 KiB  ' +
+        '     1m ago      3000',
+      'node-2  127.0.0.1:6  active  25.0%           75.0%  up        10      0    1.0 KiB  ' +
+        '      never         -',
+    ]);
+    expect(text).toContain(
+      '\nrepair rep-2 (every tenant): running, 7/20 ranges, 4 keys repaired\n',
+    );
+  });
 });

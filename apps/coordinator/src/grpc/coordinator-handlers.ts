@@ -4,13 +4,15 @@ import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import { coordinatorV1 } from '@pairdb/proto';
 import type { AdminService } from '../admin-service';
 import type { ContextEntry, KeyValueService, WriteResult } from '../key-value-service';
-import type { Migration, StorageNode, Tenant } from '../metadata';
+import type { AntiEntropyRepair, Migration, StorageNode, Tenant } from '../metadata';
 import type { CoordinatorMetrics } from '../metrics';
+import type { RepairService } from '../repair-service';
 import { statusCodeOf, toGrpcError } from './status';
 
 export interface HandlerDeps {
   keyValues: KeyValueService;
   admin: AdminService;
+  repairs: RepairService;
   metrics: CoordinatorMetrics;
 }
 
@@ -76,6 +78,27 @@ function migrationToWire(m: Migration): coordinatorV1.Migration {
   };
 }
 
+function repairToWire(r: AntiEntropyRepair): coordinatorV1.Repair {
+  return {
+    repairId: r.repairId,
+    tenantId: r.tenantId ?? '',
+    status: r.status,
+    requested: r.requested,
+    rangesDone: BigInt(r.rangesDone),
+    rangesTotal: BigInt(r.rangesTotal),
+    keysRepaired: BigInt(r.keysRepaired),
+    bucketsDiffering: BigInt(r.bucketsDiffering),
+    requestedAtUnixMs: BigInt(r.requestedAtUnixMs ?? 0),
+    startedAtUnixMs: BigInt(r.startedAtUnixMs ?? 0),
+    completedAtUnixMs: BigInt(r.completedAtUnixMs ?? 0),
+    message: r.message ?? '',
+  };
+}
+
+function optionalRepairToWire(r: AntiEntropyRepair | null): coordinatorV1.Repair | undefined {
+  return r === null ? undefined : repairToWire(r);
+}
+
 function writeToWire(result: WriteResult): coordinatorV1.WriteKeyValueResponse {
   return {
     success: true,
@@ -110,7 +133,7 @@ function rpc<Req, Res>(deps: HandlerDeps, operation: string, run: (request: Req)
 export function createCoordinatorHandlers(
   deps: HandlerDeps,
 ): coordinatorV1.CoordinatorServiceServer {
-  const { keyValues, admin } = deps;
+  const { keyValues, admin, repairs } = deps;
   return {
     writeKeyValue: rpc(deps, 'write', async (r: coordinatorV1.WriteKeyValueRequest) => {
       const result = await keyValues.write({
@@ -200,6 +223,26 @@ export function createCoordinatorHandlers(
       async (r: coordinatorV1.ListMigrationsRequest) => ({
         migrations: (await admin.listMigrations(r.limit)).map(migrationToWire),
       }),
+    ),
+    startRepair: rpc(deps, 'start_repair', async (r: coordinatorV1.StartRepairRequest) => ({
+      repairId: (await repairs.startRepair(r.tenantId)).repairId,
+    })),
+    getRepairStatus: rpc(
+      deps,
+      'get_repair_status',
+      async (r: coordinatorV1.GetRepairStatusRequest) => {
+        const report = await repairs.getRepairStatus(r.repairId);
+        return {
+          repair: optionalRepairToWire(report.repair),
+          running: optionalRepairToWire(report.running),
+          lastCompleted: optionalRepairToWire(report.lastCompleted),
+          nodes: report.nodes.map((node) => ({
+            nodeId: node.nodeId,
+            lastCompletedAtUnixMs: BigInt(node.completedAtUnixMs),
+            keysRepaired: BigInt(node.keysRepaired),
+          })),
+        };
+      },
     ),
   };
 }

@@ -9,6 +9,7 @@ import {
 } from '@pairdb/wire-contract';
 import { UnreachableNodeRemovalError } from '../admin-service';
 import {
+  AntiEntropyDisabledError,
   KeyNotFoundError,
   LeaseLapsedError,
   NoStorageNodesError,
@@ -28,6 +29,7 @@ import {
   NodeExistsError,
   NodeNotFoundError,
   NodeStateError,
+  RepairNotFoundError,
   StaleDriverError,
   TenantExistsError,
   TenantNotFoundError,
@@ -45,6 +47,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [KeyNotFoundError, status.NOT_FOUND],
   [NodeNotFoundError, status.NOT_FOUND],
   [MigrationNotFoundError, status.NOT_FOUND],
+  [RepairNotFoundError, status.NOT_FOUND],
   [TenantExistsError, status.ALREADY_EXISTS],
   [NodeExistsError, status.ALREADY_EXISTS],
   [MigrationExistsError, status.ALREADY_EXISTS],
@@ -60,6 +63,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [IdempotencyUnavailableError, status.UNAVAILABLE],
   [TooLargeError, status.RESOURCE_EXHAUSTED],
   [UnreachableNodeRemovalError, status.FAILED_PRECONDITION],
+  [AntiEntropyDisabledError, status.FAILED_PRECONDITION],
   [MigrationRunningError, status.FAILED_PRECONDITION],
   [NodeStateError, status.FAILED_PRECONDITION],
   [NodeCountBelowReplicationFactorError, status.FAILED_PRECONDITION],

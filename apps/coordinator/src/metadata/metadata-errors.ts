@@ -1,7 +1,8 @@
 // Named errors of the metadata store. Each carries the offending values so that the one
 // gRPC mapping of the coordinator can say what was wrong (docs/architecture.md#errors):
 //   TenantExistsError, NodeExistsError, MigrationExistsError   -> ALREADY_EXISTS
-//   TenantNotFoundError, NodeNotFoundError, MigrationNotFoundError -> NOT_FOUND
+//   TenantNotFoundError, NodeNotFoundError, MigrationNotFoundError,
+//   RepairNotFoundError                                        -> NOT_FOUND
 //   VersionConflictError                                       -> ABORTED
 //   InvalidMetadataError                                       -> INVALID_ARGUMENT
 //   MetadataUnavailableError                                   -> UNAVAILABLE
@@ -146,6 +147,12 @@ export class StaleAntiEntropyRunnerError extends MetadataError {
       `anti-entropy runner ${JSON.stringify(instanceId)} at epoch ${epoch} no longer holds ` +
         `the lease (epoch now ${currentEpoch})`,
     );
+  }
+}
+
+export class RepairNotFoundError extends MetadataError {
+  constructor(readonly repairId: string) {
+    super(`repair ${JSON.stringify(repairId)} not found`);
   }
 }
 

@@ -35,6 +35,11 @@ export const LEASE_MS_MAX = 24 * 60 * 60 * 1000;
 export const MIGRATIONS_LISTED_MAX = 1000;
 /** Most anti-entropy passes one listAntiEntropyPasses call returns. */
 export const ANTI_ENTROPY_PASSES_LISTED_MAX = 1000;
+/**
+ * Finished repairs kept besides the newest completed one: a pass starts every few seconds on a
+ * local cluster, so the table is pruned as passes start.
+ */
+export const REPAIRS_KEPT = 100;
 
 export type ConflictResolution = 'lww' | 'siblings';
 export const CONFLICT_RESOLUTIONS: readonly ConflictResolution[] = ['lww', 'siblings'];
@@ -231,6 +236,8 @@ export interface AntiEntropyPass {
   epoch: number;
   /** The ring version the pass finished under. */
   ringVersion: number;
+  /** The one tenant it covered; null: every tenant. */
+  tenantId: string | null;
   /** By the runner's clock. */
   startedAtUnixMs: number;
   completedAtUnixMs: number;
@@ -243,6 +250,61 @@ export interface AntiEntropyPass {
 
 export interface AntiEntropyPassNode {
   nodeId: string;
+  keysRepaired: number;
+}
+
+/**
+ * pending: asked for, not started; running; completed: every range compared on every owner;
+ * incomplete: some owner failed, or the runner stopped, lost its lease or was pre-empted.
+ */
+export type RepairStatus = 'pending' | 'running' | 'completed' | 'incomplete';
+export const REPAIR_STATUSES: readonly RepairStatus[] = [
+  'pending',
+  'running',
+  'completed',
+  'incomplete',
+];
+export type RepairOutcome = 'completed' | 'incomplete';
+
+/**
+ * One anti-entropy pass, asked for by an operator or started on the runner's schedule, with its
+ * progress (docs/architecture.md#anti-entropy). Times are the database's clock.
+ */
+export interface AntiEntropyRepair {
+  /** Also the pass id of its AntiEntropyPass once completed. */
+  repairId: string;
+  /** null: every tenant. */
+  tenantId: string | null;
+  /** Asked for by StartRepair (else scheduled by the runner). */
+  requested: boolean;
+  status: RepairStatus;
+  /** The runner and lease epoch running it; null while pending. */
+  runnerInstanceId: string | null;
+  epoch: number | null;
+  rangesDone: number;
+  /** 0 until the pass planned its ranges. */
+  rangesTotal: number;
+  keysRepaired: number;
+  bucketsDiffering: number;
+  requestedAtUnixMs: number | null;
+  startedAtUnixMs: number | null;
+  completedAtUnixMs: number | null;
+  updatedAtUnixMs: number;
+  /** Why it is incomplete. */
+  message: string | null;
+}
+
+export interface RepairProgress {
+  rangesDone: number;
+  rangesTotal: number;
+  keysRepaired: number;
+  bucketsDiffering: number;
+}
+
+/** A node's newest completed pass: when it completed and the keys it repaired into the node. */
+export interface NodeLastRepair {
+  nodeId: string;
+  completedAtUnixMs: number;
   keysRepaired: number;
 }
 
@@ -398,6 +460,43 @@ export interface MetadataStore {
   recordAntiEntropyPass(pass: AntiEntropyPass): Promise<void>;
   /** Newest completed first; `limit` in 1..ANTI_ENTROPY_PASSES_LISTED_MAX. */
   listAntiEntropyPasses(limit: number): Promise<AntiEntropyPass[]>;
+
+  // Repairs: passes asked for on any coordinator, run by the lease holder, followed anywhere.
+
+  /** Records a pending request (tenantId null: every tenant); while one for the same tenant is
+   * still pending, answers that one instead. Throws InvalidMetadataError. */
+  requestRepair(repairId: string, tenantId: string | null): Promise<AntiEntropyRepair>;
+  /** Whether some request waits for the runner. */
+  hasPendingRepair(): Promise<boolean>;
+  /** The runner starts its next pass: in one transaction conditional on holding the lease at
+   * `epoch`, marks passes left running by an older epoch incomplete, then takes the oldest
+   * pending request, or else records a scheduled pass `scheduledRepairId` for every tenant;
+   * answers it, running. Prunes finished repairs beyond REPAIRS_KEPT.
+   * Throws StaleAntiEntropyRunnerError. */
+  startRepairPass(
+    instanceId: string,
+    epoch: number,
+    scheduledRepairId: string,
+  ): Promise<AntiEntropyRepair>;
+  /** Replaces a running pass's counters. Throws StaleAntiEntropyRunnerError when `epoch` no
+   * longer holds the lease or the pass is not running under it. */
+  recordRepairProgress(repairId: string, epoch: number, progress: RepairProgress): Promise<void>;
+  /** Ends a running pass (as recordRepairProgress). */
+  finishRepair(
+    repairId: string,
+    epoch: number,
+    outcome: RepairOutcome,
+    progress: RepairProgress,
+    message: string | null,
+  ): Promise<void>;
+  /** Throws RepairNotFoundError (never asked for, or pruned). */
+  getRepair(repairId: string): Promise<AntiEntropyRepair>;
+  /** The pass running now, if any. */
+  getRunningRepair(): Promise<AntiEntropyRepair | null>;
+  /** The newest completed pass, if any. */
+  getLastCompletedRepair(): Promise<AntiEntropyRepair | null>;
+  /** Per node, its newest completed pass (from the pass records), ordered by node id. */
+  listNodeLastRepairs(): Promise<NodeLastRepair[]>;
 
   /** Resolves when the database answers; throws MetadataUnavailableError otherwise. */
   ping(): Promise<void>;

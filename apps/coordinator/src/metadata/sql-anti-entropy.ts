@@ -20,7 +20,7 @@ import {
 } from './metadata-store';
 import { serializableTransaction } from './serializable-transaction';
 import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
-import { decodeInteger, decodeText, decodeUnixMs } from './sql-values';
+import { decodeInteger, decodeOptionalText, decodeText, decodeUnixMs } from './sql-values';
 
 const leaseEnd = (param: string): string =>
   `now() + ${param}::double precision * interval '1 millisecond'`;
@@ -80,9 +80,9 @@ export class SqlAntiEntropy {
       }
       await transaction.query(
         `INSERT INTO anti_entropy_passes (pass_id, runner_instance_id, epoch, ring_version,
-           started_at, completed_at, ranges_compared, buckets_differing, keys_repaired)
+           started_at, completed_at, ranges_compared, buckets_differing, keys_repaired, tenant_id)
          VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1000),
-           to_timestamp($6::double precision / 1000), $7, $8, $9)`,
+           to_timestamp($6::double precision / 1000), $7, $8, $9, $10)`,
         [
           pass.passId,
           pass.runnerInstanceId,
@@ -93,6 +93,7 @@ export class SqlAntiEntropy {
           pass.rangesCompared,
           pass.bucketsDiffering,
           pass.keysRepaired,
+          pass.tenantId,
         ],
       );
       for (const node of pass.nodes) {
@@ -109,7 +110,7 @@ export class SqlAntiEntropy {
     checkRange('limit', limit, 1, ANTI_ENTROPY_PASSES_LISTED_MAX);
     const passes = await this.executor.query(
       `SELECT pass_id, runner_instance_id, epoch, ring_version, started_at, completed_at,
-         ranges_compared, buckets_differing, keys_repaired
+         ranges_compared, buckets_differing, keys_repaired, tenant_id
        FROM anti_entropy_passes ORDER BY completed_at DESC, pass_id DESC LIMIT $1`,
       [limit],
     );
@@ -151,6 +152,7 @@ function checkPass(pass: AntiEntropyPass): void {
   checkInstanceId(pass.runnerInstanceId);
   checkRange('epoch', pass.epoch, 1, Number.MAX_SAFE_INTEGER);
   checkCount('ring_version', pass.ringVersion);
+  if (pass.tenantId !== null) checkId('tenant_id', pass.tenantId);
   checkCount('started_at_unix_ms', pass.startedAtUnixMs);
   checkCount('completed_at_unix_ms', pass.completedAtUnixMs);
   if (pass.completedAtUnixMs < pass.startedAtUnixMs) {
@@ -181,6 +183,7 @@ function passFrom(row: SqlRow, nodesByPass: Map<string, AntiEntropyPassNode[]>):
     runnerInstanceId: decodeText(row.runner_instance_id, 'runner_instance_id'),
     epoch: decodeInteger(row.epoch, 'epoch'),
     ringVersion: decodeInteger(row.ring_version, 'ring_version'),
+    tenantId: decodeOptionalText(row.tenant_id, 'tenant_id'),
     startedAtUnixMs: decodeUnixMs(row.started_at, 'started_at'),
     completedAtUnixMs: decodeUnixMs(row.completed_at, 'completed_at'),
     rangesCompared: decodeInteger(row.ranges_compared, 'ranges_compared'),

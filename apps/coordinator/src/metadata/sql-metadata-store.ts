@@ -27,6 +27,10 @@ import {
   VIRTUAL_NODES_DEFAULT,
   type Admitted,
   type AntiEntropyPass,
+  type AntiEntropyRepair,
+  type NodeLastRepair,
+  type RepairOutcome,
+  type RepairProgress,
   type CoordinatorClaim,
   type CoordinatorRenewal,
   type CopyCheckpoint,
@@ -46,6 +50,7 @@ import {
   type Tenant,
 } from './metadata-store';
 import { SqlAntiEntropy } from './sql-anti-entropy';
+import { SqlAntiEntropyRepairs } from './sql-anti-entropy-repairs';
 import { SqlCoordinatorRegistry } from './sql-coordinator-registry';
 import { serializableTransaction } from './serializable-transaction';
 import type { SqlExecutor, SqlQueryable } from './sql-executor';
@@ -59,11 +64,13 @@ export class SqlMetadataStore implements MetadataStore {
   private readonly migrations: SqlMigrations;
   private readonly registry: SqlCoordinatorRegistry;
   private readonly antiEntropy: SqlAntiEntropy;
+  private readonly repairs: SqlAntiEntropyRepairs;
 
   constructor(private readonly executor: SqlExecutor) {
     this.migrations = new SqlMigrations(executor);
     this.registry = new SqlCoordinatorRegistry(executor);
     this.antiEntropy = new SqlAntiEntropy(executor);
+    this.repairs = new SqlAntiEntropyRepairs(executor);
   }
 
   /** 'postgres' or 'pglite'. */
@@ -398,6 +405,52 @@ export class SqlMetadataStore implements MetadataStore {
 
   listAntiEntropyPasses(limit: number): Promise<AntiEntropyPass[]> {
     return this.antiEntropy.listPasses(limit);
+  }
+
+  requestRepair(repairId: string, tenantId: string | null): Promise<AntiEntropyRepair> {
+    return this.repairs.requestRepair(repairId, tenantId);
+  }
+
+  hasPendingRepair(): Promise<boolean> {
+    return this.repairs.hasPendingRepair();
+  }
+
+  startRepairPass(
+    instanceId: string,
+    epoch: number,
+    scheduledRepairId: string,
+  ): Promise<AntiEntropyRepair> {
+    return this.repairs.startRepairPass(instanceId, epoch, scheduledRepairId);
+  }
+
+  recordRepairProgress(repairId: string, epoch: number, progress: RepairProgress): Promise<void> {
+    return this.repairs.recordRepairProgress(repairId, epoch, progress);
+  }
+
+  finishRepair(
+    repairId: string,
+    epoch: number,
+    outcome: RepairOutcome,
+    progress: RepairProgress,
+    message: string | null,
+  ): Promise<void> {
+    return this.repairs.finishRepair(repairId, epoch, outcome, progress, message);
+  }
+
+  getRepair(repairId: string): Promise<AntiEntropyRepair> {
+    return this.repairs.getRepair(repairId);
+  }
+
+  getRunningRepair(): Promise<AntiEntropyRepair | null> {
+    return this.repairs.getRunningRepair();
+  }
+
+  getLastCompletedRepair(): Promise<AntiEntropyRepair | null> {
+    return this.repairs.getLastCompletedRepair();
+  }
+
+  listNodeLastRepairs(): Promise<NodeLastRepair[]> {
+    return this.repairs.listNodeLastRepairs();
   }
 
   async ping(): Promise<void> {

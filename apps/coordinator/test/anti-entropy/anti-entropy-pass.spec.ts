@@ -3,7 +3,9 @@
 // the code under test. Checked: only ranges with differing buckets are scanned, and a converged
 // cluster is compared by digests alone; merged sets land on every owner and nowhere else; a
 // deposed runner's repairs are refused; a moving range is repaired only into its write sets; a
-// stale ring version makes the pass reload the view and retry.
+// stale ring version makes the pass reload the view and retry; a lane rests after each range so
+// that its work is the duty cycle of its time (on a fake clock); a tenant filter covers that
+// tenant alone; a range an owner failed is compared once more at the end.
 import { HashRing, keyToken, rangeContains } from '@pairdb/hashring';
 import { createLogger } from '@pairdb/service-runtime';
 import {
@@ -348,5 +350,138 @@ describe('anti-entropy pass', () => {
       expect(totals.rangesCompared).toBeGreaterThan(0);
       expect(new Set(replicas.marks.map((m) => m.nodeId))).toEqual(new Set(nodes));
     });
+  });
+
+  describe('pacing', () => {
+    /** Fake time: each digest call costs DIGEST_MS, each rest what it asks for. */
+    const DIGEST_MS = 10;
+
+    function pacedRun(dutyCycle: number, halted = () => false) {
+      const replicas = fullCluster(200);
+      let nowMs = 0;
+      const rests: number[] = [];
+      const storage = {
+        digest: (...args: Parameters<FakeReplicas['digest']>) => {
+          nowMs += DIGEST_MS;
+          return replicas.digest(...args);
+        },
+        scan: replicas.scan.bind(replicas),
+        repairBatch: replicas.repairBatch.bind(replicas),
+        markRangeRepaired: replicas.markRangeRepaired.bind(replicas),
+      };
+      const clock = {
+        now: () => nowMs,
+        sleep: async (ms: number) => {
+          rests.push(ms);
+          nowMs += ms;
+        },
+      };
+      const view = new RingView(
+        5,
+        nodes.map((id) => node(id)),
+        null,
+      );
+      const run = runPass(
+        { storage, views: fixedViews(view), listTenants: async () => [t], logger, clock },
+        { epoch: 1, rangesInFlight: 1, halted, dutyCycle },
+      );
+      return { run, rests, elapsedMs: () => nowMs };
+    }
+
+    it('rests after each range three times its work at a duty cycle of 0.25', async () => {
+      const { run, rests, elapsedMs } = pacedRun(0.25);
+      const totals = await run;
+      // A converged range: one digest on each of 3 owners, 30 ms of work, then 90 ms of rest.
+      expect(totals.rangesCompared).toBeGreaterThan(10);
+      expect(rests).toEqual(Array.from({ length: totals.rangesCompared }, () => 90));
+      const workMs = totals.rangesCompared * 3 * DIGEST_MS;
+      expect(workMs / elapsedMs()).toBeCloseTo(0.25, 10);
+    });
+
+    it('does not rest at a duty cycle of 1, nor once the pass is halted', async () => {
+      const unpaced = pacedRun(1);
+      expect((await unpaced.run).rangesCompared).toBeGreaterThan(10);
+      expect(unpaced.rests).toEqual([]);
+
+      let ranges = 0;
+      const halting = pacedRun(0.5, () => ranges++ >= 1);
+      const totals = await halting.run;
+      expect(totals.rangesCompared).toBe(1);
+      expect(halting.rests).toEqual([]);
+    });
+  });
+
+  it('covers only the tenant asked for, and counts its ranges before it starts', async () => {
+    const other = tenant('other', 3);
+    const replicas = new FakeReplicas();
+    for (let i = 0; i < 50; i++) {
+      replicas.put('n1', 't', `k${i}`, written(i + 1, 'v'));
+      replicas.put('n1', 'other', `k${i}`, written(i + 1, 'v'));
+    }
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const planned: number[] = [];
+    const totals = await runPass(
+      {
+        storage: replicas,
+        views: fixedViews(view),
+        listTenants: async () => [other, t],
+        logger,
+        onPlanned: (sofar) => planned.push(sofar.rangesTotal),
+      },
+      { epoch: 1, rangesInFlight: 2, halted: () => false, tenantId: 't' },
+    );
+    expect(replicas.keysOf('n2', 't')).toHaveLength(50);
+    expect(replicas.keysOf('n2', 'other')).toEqual([]);
+    expect(planned).toEqual([totals.rangesTotal]);
+    expect(totals.rangesCompared).toBe(totals.rangesTotal);
+  });
+
+  it('compares once more at the end a range whose owner failed, once the owner is back', async () => {
+    const replicas = fullCluster(300);
+    for (let i = 0; i < 300; i += 7) replicas.delete('n3', 't', `k${i}`);
+    // n3 fails its first 5 digests (restarting), then answers.
+    let failing = 5;
+    const storage = {
+      digest: (...args: Parameters<FakeReplicas['digest']>) => {
+        if (args[0].nodeId === 'n3' && failing > 0) {
+          failing--;
+          replicas.down.add('n3');
+        }
+        return replicas.digest(...args).finally(() => replicas.down.delete('n3'));
+      },
+      scan: replicas.scan.bind(replicas),
+      repairBatch: replicas.repairBatch.bind(replicas),
+      markRangeRepaired: replicas.markRangeRepaired.bind(replicas),
+    };
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const totals = await runPass(
+      { storage, views: fixedViews(view), listTenants: async () => [t], logger },
+      { epoch: 1, rangesInFlight: 2, halted: () => false },
+    );
+    expect(failing).toBe(0);
+    expect(totals.rangesIncomplete).toBe(0);
+    expect(totals.rangesCompared).toBe(totals.rangesTotal);
+    expect(replicas.keysOf('n3', 't')).toHaveLength(300);
+  });
+
+  it('counts a range incomplete when its owner fails again at the end', async () => {
+    const replicas = fullCluster(100);
+    replicas.down.add('n3');
+    const view = new RingView(
+      5,
+      nodes.map((id) => node(id)),
+      null,
+    );
+    const totals = await pass(replicas, fixedViews(view), [t]);
+    expect(totals.rangesCompared).toBe(0);
+    expect(totals.rangesIncomplete).toBe(totals.rangesTotal);
   });
 });

@@ -171,6 +171,18 @@ export class CoordinatorClient {
   listNodes() {
     return unary(this.raw.listStorageNodes.bind(this.raw), {});
   }
+  startRepair(r: Partial<coordinatorV1.StartRepairRequest>) {
+    return unary(
+      this.raw.startRepair.bind(this.raw),
+      coordinatorV1.StartRepairRequest.fromPartial(r),
+    );
+  }
+  getRepairStatus(r: Partial<coordinatorV1.GetRepairStatusRequest>) {
+    return unary(
+      this.raw.getRepairStatus.bind(this.raw),
+      coordinatorV1.GetRepairStatusRequest.fromPartial(r),
+    );
+  }
   close(): void {
     this.raw.close();
   }

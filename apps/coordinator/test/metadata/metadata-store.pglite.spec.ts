@@ -55,6 +55,7 @@ describe('SqlMetadataStore on PGlite', () => {
         '002_membership.sql',
         '003_rolling_back.sql',
         '004_anti_entropy.sql',
+        '005_repairs.sql',
       ]);
       expect((await reopened.store.getTenant('durable')).replicationFactor).toBe(2);
       expect(await reopened.store.getRingVersion()).toBe(ringVersion);

@@ -46,6 +46,7 @@ describeWithService('SqlMetadataStore on PostgreSQL', plan, () => {
       '002_membership.sql',
       '003_rolling_back.sql',
       '004_anti_entropy.sql',
+      '005_repairs.sql',
     ]);
     target = { store: first.store, peer: second.store };
   });
