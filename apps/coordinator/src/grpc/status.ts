@@ -7,7 +7,7 @@ import {
   packQuorumFailure,
   type StatusDetail,
 } from '@pairdb/wire-contract';
-import { UnreachableNodeRemovalError } from '../admin-service';
+import { NodeRegistrationConflictError, UnreachableNodeRemovalError } from '../admin-service';
 import {
   KeyNotFoundError,
   LeaseLapsedError,
@@ -47,6 +47,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [MigrationNotFoundError, status.NOT_FOUND],
   [TenantExistsError, status.ALREADY_EXISTS],
   [NodeExistsError, status.ALREADY_EXISTS],
+  [NodeRegistrationConflictError, status.ALREADY_EXISTS],
   [MigrationExistsError, status.ALREADY_EXISTS],
   [VersionConflictError, status.ABORTED],
   [StaleDriverError, status.ABORTED],
