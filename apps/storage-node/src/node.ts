@@ -25,6 +25,10 @@ import { OpenExchanges } from './grpc/open-exchanges';
 import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
+import {
+  startCoordinatorRegistration,
+  type CoordinatorRegistration,
+} from './registration/coordinator-registration';
 import { Replica } from './replica';
 import { decodeDataKey } from './versions/engine-keys';
 import { VersionStore } from './versions/version-store';
@@ -34,6 +38,7 @@ const DISK_READING_TTL_MS = 1_000;
 
 export class StorageNode {
   private serving = false;
+  private registration: CoordinatorRegistration | undefined;
 
   private constructor(
     readonly config: StorageNodeConfig,
@@ -160,12 +165,16 @@ export class StorageNode {
       '/healthz': livenessRoute(),
       '/readyz': readinessRoute(() => {
         const error = engine.backgroundError;
-        const ready = self.node?.serving === true && error === undefined;
+        const registration = self.node?.registration?.registration;
+        // Unready until registered, so a rollout waits for the coordinator to know the node.
+        const registered = registration === undefined || registration.state === 'registered';
+        const ready = self.node?.serving === true && error === undefined && registered;
         return {
           ready,
           checks: {
             engine: error ? `stuck: ${error.message}` : 'open',
             grpc: self.node?.serving ? 'serving' : 'not serving',
+            registration: registration?.describe() ?? 'off',
           },
         };
       }),
@@ -210,6 +219,7 @@ export class StorageNode {
     self.node = node;
     node.serving = true;
     hintDelivery.start();
+    node.registration = startCoordinatorRegistration(config, logger);
     logger.info(
       {
         nodeId: config.server.node_id,
@@ -230,6 +240,7 @@ export class StorageNode {
   async stop(): Promise<void> {
     this.logger.info('storage node draining');
     this.serving = false;
+    await this.registration?.stop();
     await this.hintDelivery.stop();
     const drained = this.grpc.drain(this.config.server.shutdown_timeout);
     await this.exchanges.endAll();
