@@ -1,10 +1,12 @@
 // Validates Kubernetes objects with the kubernetes-models package (ESM only, hence a process of
 // its own). Reads a JSON array of objects on stdin; prints a JSON array of error strings.
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = '';
-  process.stdin.on('data', (chunk) => (text += chunk));
-  process.stdin.on('end', () => resolve(text));
-}));
+const input = JSON.parse(
+  await new Promise((resolve) => {
+    let text = '';
+    process.stdin.on('data', (chunk) => (text += chunk));
+    process.stdin.on('end', () => resolve(text));
+  }),
+);
 
 const errors = [];
 for (const object of input) {
