@@ -1,13 +1,14 @@
+import type { ParsedYaml } from './parsed-yaml';
 import { appContract, contractProblems } from '../src/app-contract';
 import { loadManifests, type ManifestObject } from '../src/manifests';
 
 const contracts = [appContract('coordinator'), appContract('storage-node')];
 
 /** A copy of the manifests with one container of `name` changed by `edit`. */
-function edited(name: string, edit: (container: Record<string, any>) => void): ManifestObject[] {
+function edited(name: string, edit: (container: ParsedYaml) => void): ManifestObject[] {
   const objects = structuredClone(loadManifests());
   const object = objects.find((o) => o.name === name && o.body.kind !== 'Service')!;
-  edit((object.body as any).spec.template.spec.containers[0]);
+  edit((object.body as ParsedYaml).spec.template.spec.containers[0]);
   return objects;
 }
 

@@ -1,3 +1,4 @@
+import type { ParsedYaml } from './parsed-yaml';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { loadManifests, REPO_ROOT, type ManifestObject } from '../src/manifests';
@@ -14,7 +15,7 @@ function modelErrors(objects: readonly ManifestObject[]): string[] {
   return JSON.parse(output.toString()) as string[];
 }
 
-function find(kind: string, name: string): Record<string, any> {
+function find(kind: string, name: string): ParsedYaml {
   const object = loadManifests().find((o) => o.kind === kind && o.name === name);
   if (!object) throw new Error(`no ${kind} ${name} in local-setup/k8s`);
   return object.body;
@@ -31,7 +32,7 @@ describe('local-setup/k8s against the Kubernetes schema (kubernetes-models)', ()
   it('a wrong type is caught (the check can fail)', () => {
     const broken = structuredClone(objects);
     const set = broken.find((o) => o.kind === 'StatefulSet' && o.name === 'storage-node')!;
-    (set.body as any).spec.replicas = 'three';
+    (set.body as ParsedYaml).spec.replicas = 'three';
     expect(modelErrors(broken)).toEqual([
       'StatefulSet storage-node: data/spec/replicas must be integer',
     ]);
@@ -44,7 +45,7 @@ describe('local-setup/k8s against the Kubernetes schema (kubernetes-models)', ()
   it('a misspelt field is caught, which the schema validation lets through', () => {
     const broken = structuredClone(objects);
     const deployment = broken.find((o) => o.kind === 'Deployment' && o.name === 'coordinator')!;
-    const container = (deployment.body as any).spec.template.spec.containers[0];
+    const container = (deployment.body as ParsedYaml).spec.template.spec.containers[0];
     container.readinesProbe = container.readinessProbe;
     delete container.readinessProbe;
     expect(modelErrors(broken)).toEqual([]);
@@ -88,7 +89,7 @@ describe('local-setup/k8s as docs/architecture.md#deployment describes it', () =
     expect(set.spec.replicas).toBe(3);
     const container = set.spec.template.spec.containers[0];
     const mounted = container.volumeMounts.map((m: { name: string }) => m.name);
-    expect(set.spec.volumeClaimTemplates.map((t: any) => t.metadata.name)).toEqual(mounted);
+    expect(set.spec.volumeClaimTemplates.map((t: ParsedYaml) => t.metadata.name)).toEqual(mounted);
     const env = Object.fromEntries(
       container.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
     );
