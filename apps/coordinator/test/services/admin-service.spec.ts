@@ -10,7 +10,6 @@ import { InvalidArgumentError } from '../../src/errors';
 import {
   MigrationRunningError,
   NodeCountBelowReplicationFactorError,
-  NodeExistsError,
   openEmbeddedMetadataStore,
   VersionConflictError,
   type MetadataStore,
