@@ -1,6 +1,8 @@
 import type { ParsedYaml } from './parsed-yaml';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { appContract, contractProblems } from '../src/app-contract';
-import { loadManifests, type ManifestObject } from '../src/manifests';
+import { loadManifests, REPO_ROOT, type ManifestObject } from '../src/manifests';
 
 const contracts = [appContract('coordinator'), appContract('storage-node')];
 
@@ -55,5 +57,21 @@ describe('manifests against what the apps serve and read', () => {
       expect.stringContaining('command ["node","apps/coordinator/dist/server.js"] is not'),
       expect.stringContaining('env PAIRDB_DATABASE_HOSTNAME is not read by coordinator'),
     ]);
+  });
+});
+
+describe('Dockerfiles against what the apps serve', () => {
+  it.each(contracts)('$app: runs its built entry point and exposes only its ports', (contract) => {
+    const dockerfile = readFileSync(
+      path.join(REPO_ROOT, 'apps', contract.app, 'Dockerfile'),
+      'utf8',
+    );
+    const cmd = /^CMD (.+)$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(contract.command);
+    const exposed = /^EXPOSE (.+)$/m.exec(dockerfile)![1]!.split(' ').map(Number);
+    const served = [contract.grpcPort, contract.httpPort, contract.metricsPort];
+    expect(exposed.filter((port) => !served.includes(port))).toEqual([]);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
   });
 });

@@ -19,12 +19,14 @@ esac`,
   kubectl: `
 case "$*" in
   *"rollout status"*) [ -z "\${HANG_ROLLOUT:-}" ] || exec sleep 600 ;;
-  *port-forward*) exec sleep 60 ;;
+  *port-forward*) touch "$STATE/forward-$PPID"; exec sleep 60 ;;
 esac
 exit 0`,
   docker: 'exit 0',
   pairdb: `
 case "$3" in
+  # Answers only once the deploy script (the parent) has its port-forward running.
+  node) [ -e "$STATE/forward-$PPID" ] || exit 6 ;;
   tenant) [ ! -e "$STATE/tenant" ] || exit 5; touch "$STATE/tenant" ;;
   get) echo "\${PAIRDB_GET_ANSWER:-ok}" ;;
 esac
