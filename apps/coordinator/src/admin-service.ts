@@ -8,6 +8,8 @@ import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { validateTenantId } from '@pairdb/wire-contract';
 import { InvalidArgumentError } from './errors';
 import {
+  NodeExistsError,
+  NodeNotFoundError,
   VIRTUAL_NODES_DEFAULT,
   type Migration,
   type MetadataStore,
@@ -40,10 +42,35 @@ export class UnreachableNodeRemovalError extends Error {
   }
 }
 
+/**
+ * A registration under a known node id that cannot be the same node: another address, or an id
+ * removed earlier (ids are never used again).
+ */
+export class NodeRegistrationConflictError extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly registered: { host: string; port: number; status: string },
+    readonly requested: { host: string; port: number },
+  ) {
+    const at = `${registered.host}:${registered.port}`;
+    const wanted = `${requested.host}:${requested.port}`;
+    super(
+      registered.status === 'inactive'
+        ? `storage node ${nodeId} (${at}) was removed and node ids are never used again: ` +
+            `give the node at ${wanted} a new id`
+        : `storage node ${nodeId} is registered at ${at}, not ${wanted}: ` +
+            'a node keeps its address (remove it first, or give the new one another id)',
+    );
+    this.name = 'NodeRegistrationConflictError';
+  }
+}
+
 /** What a membership change answers: the node or tenant, and the migration id ('' if none). */
 export interface Admission<T> {
   readonly value: T;
   readonly migrationId: string;
+  /** A registration found the node already known at its address and changed nothing. */
+  readonly alreadyRegistered?: boolean;
 }
 
 export class AdminService {
@@ -105,11 +132,17 @@ export class AdminService {
     }
   }
 
+  /**
+   * `acceptRegistered`: how storage nodes register themselves at every start
+   * (docs/architecture.md#deployment): a node already known at this host and port is answered
+   * as it is, with no migration; without it any known id is NodeExistsError.
+   */
   async addStorageNode(
     nodeId: string,
     host: string,
     port: number,
     virtualNodes: number,
+    acceptRegistered = false,
   ): Promise<Admission<StorageNode>> {
     if (!NODE_ID_PATTERN.test(nodeId)) {
       throw new InvalidArgumentError(
@@ -131,6 +164,45 @@ export class AdminService {
       );
     }
     const node = { nodeId, host, port, virtualNodes: vnodes };
+    if (!acceptRegistered) return this.admitNode(node);
+    const known = await this.registered(node);
+    if (known) return known;
+    try {
+      return await this.admitNode(node);
+    } catch (error) {
+      // Two registrations of the same node raced; the loser answers as a repeat would.
+      const raced = error instanceof NodeExistsError ? await this.registered(node) : undefined;
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  /** The known node when it is this one at this address; throws when it cannot be. */
+  private async registered(node: {
+    nodeId: string;
+    host: string;
+    port: number;
+  }): Promise<Admission<StorageNode> | undefined> {
+    let known: StorageNode;
+    try {
+      known = await this.store.getStorageNode(node.nodeId);
+    } catch (error) {
+      if (error instanceof NodeNotFoundError) return undefined;
+      throw error;
+    }
+    if (known.host !== node.host || known.port !== node.port || known.status === 'inactive') {
+      throw new NodeRegistrationConflictError(node.nodeId, known, node);
+    }
+    return { value: known, migrationId: '', alreadyRegistered: true };
+  }
+
+  private async admitNode(node: {
+    nodeId: string;
+    host: string;
+    port: number;
+    virtualNodes: number;
+  }): Promise<Admission<StorageNode>> {
+    const { nodeId } = node;
     const direct = await this.store.addNodeIfNoData(node);
     if (direct) {
       await this.onRingChanged();

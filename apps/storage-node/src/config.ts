@@ -1,5 +1,6 @@
 // Storage node configuration: YAML (see config.example.yaml) overridden by PAIRDB_* variables.
 import { durationMs, flag, integer, loadConfig, sizeBytes, text } from '@pairdb/service-runtime';
+import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { z } from 'zod';
 import { WRITE_QUEUE_BYTES_MAX_DEFAULT, WRITE_QUEUE_LENGTH_MAX_DEFAULT } from './engine';
 import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from './versions/validation';
@@ -52,6 +53,53 @@ export const storageNodeConfigSchema = z.object({
     })
     .prefault({}),
   metrics: z.object({ enabled: flag(true) }).prefault({}),
+  /**
+   * Self-registration through a coordinator once serving (docs/architecture.md#deployment).
+   * coordinator_address '' (the default) turns it off.
+   */
+  registration: z
+    .object({
+      /** host:port of a coordinator's gRPC API, e.g. coordinator.pairdb.svc:50051. */
+      coordinator_address: text(''),
+      /** The stable host name the coordinators reach this node at; required when registering. */
+      advertise_host: text(''),
+      /** Default 0: server.port. */
+      advertise_port: port(0),
+      /** Default 0: the coordinator's hash_ring.virtual_nodes. */
+      virtual_nodes: integer(0, { min: 0, max: VIRTUAL_NODES_MAX }),
+      /** First pause after a failed attempt, default 500 ms; doubles up to backoff_max. */
+      backoff_initial: durationMs('500ms'),
+      /** Longest pause between attempts, default 30 s. */
+      backoff_max: durationMs('30s'),
+    })
+    .prefault({})
+    .superRefine((registration, ctx) => {
+      if (registration.coordinator_address === '') return;
+      if (!/^[^\s:]+:\d{1,5}$/.test(registration.coordinator_address)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['coordinator_address'],
+          message: 'expected host:port, e.g. coordinator.pairdb.svc:50051',
+        });
+      }
+      if (registration.advertise_host === '') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['advertise_host'],
+          message: 'is required when registration.coordinator_address is set',
+        });
+      }
+      if (
+        registration.backoff_initial < 1 ||
+        registration.backoff_max < registration.backoff_initial
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backoff_max'],
+          message: 'expected backoff_initial of at least 1ms and backoff_max no shorter',
+        });
+      }
+    }),
 });
 
 export type StorageNodeConfig = z.output<typeof storageNodeConfigSchema>;

@@ -27,6 +27,10 @@ import { HintDelivery } from './hints/hint-delivery';
 import { HintStore } from './hints/hint-store';
 import { StorageMetrics } from './metrics';
 import { RangeDigests } from './ranges/range-digest';
+import {
+  startCoordinatorRegistration,
+  type CoordinatorRegistration,
+} from './registration/coordinator-registration';
 import { Replica } from './replica';
 import { RepairHorizons } from './tombstones/repair-horizons';
 import { TombstonePurge } from './tombstones/tombstone-purge';
@@ -38,6 +42,7 @@ const DISK_READING_TTL_MS = 1_000;
 
 export class StorageNode {
   private serving = false;
+  private registration: CoordinatorRegistration | undefined;
 
   private constructor(
     readonly config: StorageNodeConfig,
@@ -192,12 +197,16 @@ export class StorageNode {
       '/healthz': livenessRoute(),
       '/readyz': readinessRoute(() => {
         const error = engine.backgroundError;
-        const ready = self.node?.serving === true && error === undefined;
+        const registration = self.node?.registration?.registration;
+        // Unready until registered, so a rollout waits for the coordinator to know the node.
+        const registered = registration === undefined || registration.state === 'registered';
+        const ready = self.node?.serving === true && error === undefined && registered;
         return {
           ready,
           checks: {
             engine: error ? `stuck: ${error.message}` : 'open',
             grpc: self.node?.serving ? 'serving' : 'not serving',
+            registration: registration?.describe() ?? 'off',
           },
         };
       }),
@@ -251,6 +260,7 @@ export class StorageNode {
     hintDelivery.start();
     tombstonePurge.start();
     digestIndex.rebuild();
+    node.registration = startCoordinatorRegistration(config, logger);
     logger.info(
       {
         nodeId: config.server.node_id,
@@ -271,6 +281,7 @@ export class StorageNode {
   async stop(): Promise<void> {
     this.logger.info('storage node draining');
     this.serving = false;
+    await this.registration?.stop();
     await this.hintDelivery.stop();
     await this.tombstonePurge.stop();
     const drained = this.grpc.drain(this.config.server.shutdown_timeout);

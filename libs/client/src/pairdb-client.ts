@@ -210,6 +210,7 @@ export class PairDBClient {
       host: required('host', node.host),
       port: node.port,
       virtualNodes: node.virtualNodes ?? 0,
+      acceptRegistered: node.acceptRegistered ?? false,
     };
     const response = await this.call(
       'AddStorageNode',
@@ -218,7 +219,11 @@ export class PairDBClient {
       'unsafe',
       options.timeoutMs,
     );
-    return { node: nodeFromWire(response.node), migrationId: response.migrationId };
+    return {
+      node: nodeFromWire(response.node),
+      migrationId: response.migrationId,
+      alreadyRegistered: response.alreadyRegistered,
+    };
   }
 
   /** `force`: remove even when a down node holds the only copy of some keys (they are lost). */

@@ -110,6 +110,11 @@ export interface AddStorageNodeRequest {
   readonly port: number;
   /** Default: the coordinator's (150). */
   readonly virtualNodes?: number;
+  /**
+   * Default false. True: a node already registered under this id at this address is answered
+   * with success and left as it is (a storage node registering itself at start).
+   */
+  readonly acceptRegistered?: boolean;
 }
 
 export interface NodeChange {
@@ -119,6 +124,8 @@ export interface NodeChange {
 
 export interface AddedStorageNode extends NodeChange {
   readonly node: StorageNode;
+  /** The node was already registered at this address (acceptRegistered); nothing changed. */
+  readonly alreadyRegistered: boolean;
 }
 
 /**

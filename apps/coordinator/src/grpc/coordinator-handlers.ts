@@ -195,8 +195,18 @@ export function createCoordinatorHandlers(
       deps,
       'add_storage_node',
       async (r: coordinatorV1.AddStorageNodeRequest) => {
-        const added = await admin.addStorageNode(r.nodeId, r.host, r.port, r.virtualNodes);
-        return { node: nodeToWire(added.value), migrationId: added.migrationId };
+        const added = await admin.addStorageNode(
+          r.nodeId,
+          r.host,
+          r.port,
+          r.virtualNodes,
+          r.acceptRegistered,
+        );
+        return {
+          node: nodeToWire(added.value),
+          migrationId: added.migrationId,
+          alreadyRegistered: added.alreadyRegistered ?? false,
+        };
       },
     ),
     removeStorageNode: rpc(

@@ -7,7 +7,7 @@ import {
   packQuorumFailure,
   type StatusDetail,
 } from '@pairdb/wire-contract';
-import { UnreachableNodeRemovalError } from '../admin-service';
+import { NodeRegistrationConflictError, UnreachableNodeRemovalError } from '../admin-service';
 import {
   AntiEntropyDisabledError,
   KeyNotFoundError,
@@ -50,6 +50,7 @@ const CODES: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [RepairNotFoundError, status.NOT_FOUND],
   [TenantExistsError, status.ALREADY_EXISTS],
   [NodeExistsError, status.ALREADY_EXISTS],
+  [NodeRegistrationConflictError, status.ALREADY_EXISTS],
   [MigrationExistsError, status.ALREADY_EXISTS],
   [VersionConflictError, status.ABORTED],
   [StaleDriverError, status.ABORTED],

@@ -1,7 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AdminService, UnreachableNodeRemovalError } from '../../src/admin-service';
+import {
+  AdminService,
+  NodeRegistrationConflictError,
+  UnreachableNodeRemovalError,
+} from '../../src/admin-service';
 import { InvalidArgumentError } from '../../src/errors';
 import {
   MigrationRunningError,
@@ -136,6 +140,31 @@ describe('admin service over the embedded metadata store', () => {
       await empty.close();
       rmSync(fresh, { recursive: true, force: true });
     }
+  });
+
+  it('answers a registration of a known node at its address as it is, even while a migration runs', async () => {
+    // Tenants exist and the factor change above is unfinished: a plain add is refused here.
+    const migrationsBefore = (await admin.listMigrations(0)).length;
+    const before = ringChanges;
+    const again = await admin.addStorageNode('n1', '127.0.0.1', 7000, 0, true);
+    expect(again).toMatchObject({ migrationId: '', alreadyRegistered: true });
+    expect(again.value).toMatchObject({ nodeId: 'n1', status: 'active' });
+    expect(ringChanges).toBe(before);
+    expect((await admin.listMigrations(0)).length).toBe(migrationsBefore);
+  });
+
+  it('refuses a registration of a known id at another address, naming both addresses', async () => {
+    const moved = admin.addStorageNode('n1', '10.0.0.9', 7100, 0, true);
+    await expect(moved).rejects.toBeInstanceOf(NodeRegistrationConflictError);
+    await expect(moved).rejects.toThrow(
+      /n1 is registered at 127\.0\.0\.1:7000, not 10\.0\.0\.9:7100/,
+    );
+  });
+
+  it('refuses a registration of a removed id: ids are never used again', async () => {
+    // n4 was removed by the first test.
+    const back = admin.addStorageNode('n4', '127.0.0.1', 7001, 0, true);
+    await expect(back).rejects.toThrow(/n4 \(127\.0\.0\.1:7001\) was removed/);
   });
 
   it('names a bad node id, port and vnode count', async () => {

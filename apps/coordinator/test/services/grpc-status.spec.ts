@@ -1,6 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { InvalidFieldError } from '@pairdb/wire-contract';
-import { UnreachableNodeRemovalError } from '../../src/admin-service';
+import {
+  NodeRegistrationConflictError,
+  UnreachableNodeRemovalError,
+} from '../../src/admin-service';
 import {
   InvalidArgumentError,
   KeyNotFoundError,
@@ -57,6 +60,14 @@ describe('coordinator errors to gRPC status (docs/architecture.md#errors)', () =
     [new KeyNotFoundError('t', 'k'), status.NOT_FOUND],
     [new TenantExistsError('t'), status.ALREADY_EXISTS],
     [new NodeExistsError('n'), status.ALREADY_EXISTS],
+    [
+      new NodeRegistrationConflictError(
+        'n',
+        { host: 'a', port: 1, status: 'active' },
+        { host: 'b', port: 2 },
+      ),
+      status.ALREADY_EXISTS,
+    ],
     [new VersionConflictError('t', 1, 2), status.ABORTED],
     [new QuorumError('write', 1, 2, []), status.UNAVAILABLE],
     [new OverloadedQuorumError('write', 1, 2, []), status.RESOURCE_EXHAUSTED],
