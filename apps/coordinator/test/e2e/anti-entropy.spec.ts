@@ -144,6 +144,36 @@ async function storageMetric(httpPort: number, name: string): Promise<number> {
   return sum;
 }
 
+/**
+ * One coordinator with anti-entropy on and `nodes` storage nodes started with `nodeSettings`,
+ * each with a fixed HTTP (metrics) port that survives a restart, and the tenant at RF 3.
+ */
+async function startMeteredCluster(
+  postgresUrl: string,
+  nodes: number,
+  nodeSettings: Record<string, string> = {},
+): Promise<{ cluster: FaultCluster; httpPorts: Map<string, number> }> {
+  const cluster = await FaultCluster.start({
+    storageNodes: 0,
+    coordinatorIds: ['coord-a'],
+    postgresUrl,
+    coordinatorSettings: ANTI_ENTROPY_ON,
+  });
+  const httpPorts = new Map<string, number>();
+  for (let k = 0; k < nodes; k++) {
+    const nodeId = `node-${k}`;
+    const httpPort = await freePort();
+    httpPorts.set(nodeId, httpPort);
+    const node: StorageProcess = await cluster.startStorageNode(nodeId, {
+      ...nodeSettings,
+      PAIRDB_HTTP_PORT: String(httpPort),
+    });
+    await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
+  }
+  await cluster.client.createTenant({ tenantId: TENANT, replicationFactor: REPLICATION_FACTOR });
+  return { cluster, httpPorts };
+}
+
 describeWithService('anti-entropy heals a wiped replica', plan, () => {
   /** A few thousand keys: every range of the ring holds some. */
   const KEYS = 3_000;
@@ -200,32 +230,15 @@ describeWithService('anti-entropy heals a replica whose hints expired', plan, ()
   let postgres: RunningService;
   let cluster: FaultCluster;
   /** Each node's HTTP (metrics) port, fixed so it survives a restart. */
-  const httpPorts = new Map<string, number>();
+  let httpPorts: Map<string, number>;
 
   beforeAll(async () => {
     postgres = await startService(POSTGRES_SERVICE, plan);
-    cluster = await FaultCluster.start({
-      storageNodes: 0,
-      coordinatorIds: ['coord-a'],
-      postgresUrl: postgres.url,
-      coordinatorSettings: ANTI_ENTROPY_ON,
-    });
     // Four nodes at RF 3, so a write a node misses is hinted to a stand-in; every hint expires
     // at once (the stand-in drops it on its next delivery round), so hints cannot heal it.
-    for (let k = 0; k < 4; k++) {
-      const nodeId = `node-${k}`;
-      const httpPort = await freePort();
-      httpPorts.set(nodeId, httpPort);
-      const node: StorageProcess = await cluster.startStorageNode(nodeId, {
-        PAIRDB_HINTS_MAX_AGE: '1ms',
-        PAIRDB_HTTP_PORT: String(httpPort),
-      });
-      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
-    }
-    await cluster.client.createTenant({
-      tenantId: TENANT,
-      replicationFactor: REPLICATION_FACTOR,
-    });
+    ({ cluster, httpPorts } = await startMeteredCluster(postgres.url, 4, {
+      PAIRDB_HINTS_MAX_AGE: '1ms',
+    }));
   });
 
   afterAll(async () => {
@@ -284,27 +297,11 @@ describeWithService('anti-entropy compares unchanged replicas by digests alone',
   const KEYS = 3_000;
   let postgres: RunningService;
   let cluster: FaultCluster;
-  const httpPorts = new Map<string, number>();
+  let httpPorts: Map<string, number>;
 
   beforeAll(async () => {
     postgres = await startService(POSTGRES_SERVICE, plan);
-    cluster = await FaultCluster.start({
-      storageNodes: 0,
-      coordinatorIds: ['coord-a'],
-      postgresUrl: postgres.url,
-      coordinatorSettings: ANTI_ENTROPY_ON,
-    });
-    for (let k = 0; k < 3; k++) {
-      const nodeId = `node-${k}`;
-      const httpPort = await freePort();
-      httpPorts.set(nodeId, httpPort);
-      const node = await cluster.startStorageNode(nodeId, { PAIRDB_HTTP_PORT: String(httpPort) });
-      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
-    }
-    await cluster.client.createTenant({
-      tenantId: TENANT,
-      replicationFactor: REPLICATION_FACTOR,
-    });
+    ({ cluster, httpPorts } = await startMeteredCluster(postgres.url, 3));
   });
 
   afterAll(async () => {
@@ -479,32 +476,18 @@ describeWithService('a key deleted while a replica was down stays deleted', plan
   const GRACE_MS = 4_000;
   let postgres: RunningService;
   let cluster: FaultCluster;
-  const httpPorts = new Map<string, number>();
+  let httpPorts: Map<string, number>;
   const deleted = Array.from({ length: DELETED }, (_, i) => `deleted-${i}`);
   const kept = Array.from({ length: KEPT }, (_, i) => `kept-${i}`);
 
   beforeAll(async () => {
     postgres = await startService(POSTGRES_SERVICE, plan);
-    cluster = await FaultCluster.start({
-      storageNodes: 0,
-      coordinatorIds: ['coord-a'],
-      postgresUrl: postgres.url,
-      coordinatorSettings: ANTI_ENTROPY_ON,
-    });
-    for (let k = 0; k < 3; k++) {
-      const nodeId = `node-${k}`;
-      const httpPort = await freePort();
-      httpPorts.set(nodeId, httpPort);
-      const node = await cluster.startStorageNode(nodeId, {
-        // No hint may heal the node that was down: only anti-entropy can.
-        PAIRDB_HINTS_MAX_AGE: '1ms',
-        PAIRDB_HTTP_PORT: String(httpPort),
-        PAIRDB_STORAGE_TOMBSTONE_GRACE: `${GRACE_MS}ms`,
-        PAIRDB_STORAGE_TOMBSTONE_PURGE_INTERVAL: '500ms',
-      });
-      await cluster.client.addNode({ nodeId, host: node.host, port: node.port });
-    }
-    await cluster.client.createTenant({ tenantId: TENANT, replicationFactor: 3 });
+    ({ cluster, httpPorts } = await startMeteredCluster(postgres.url, 3, {
+      // No hint may heal the node that was down: only anti-entropy can.
+      PAIRDB_HINTS_MAX_AGE: '1ms',
+      PAIRDB_STORAGE_TOMBSTONE_GRACE: `${GRACE_MS}ms`,
+      PAIRDB_STORAGE_TOMBSTONE_PURGE_INTERVAL: '500ms',
+    }));
   });
 
   afterAll(async () => {
