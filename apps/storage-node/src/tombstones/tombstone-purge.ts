@@ -107,8 +107,7 @@ export class TombstonePurge {
       const page = this.purgeable(after);
       for (const candidate of page.candidates) {
         if (this.stopped || this.options.held()) break;
-        if (await this.options.versions.purgeTombstone(candidate.dataKey, candidate.receivedAtMs))
-          purged++;
+        if (await this.purgeOne(candidate)) purged++;
       }
       if (page.last === undefined) break;
       after = page.last;
@@ -118,6 +117,22 @@ export class TombstonePurge {
       this.options.logger.info({ purged }, 'tombstones purged after repair');
     }
     return purged;
+  }
+
+  /**
+   * Purges one key; a key that cannot be purged (its stored set is damaged, the engine refuses
+   * the write) is logged and left for the next sweep, so it never holds up the keys after it.
+   */
+  private async purgeOne(candidate: { dataKey: Buffer; receivedAtMs: number }): Promise<boolean> {
+    try {
+      return await this.options.versions.purgeTombstone(candidate.dataKey, candidate.receivedAtMs);
+    } catch (error) {
+      this.options.logger.warn(
+        { engineKey: candidate.dataKey.toString('hex'), err: (error as Error).message },
+        'tombstone purge of a key failed; retried on the next sweep',
+      );
+      return false;
+    }
   }
 
   /** One page of receipts after `after`: those whose tombstones may be purged now. */

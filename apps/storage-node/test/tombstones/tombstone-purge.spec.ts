@@ -317,6 +317,31 @@ describe('the purge sweep', () => {
     expect(receipt('k')).toBe(nowMs);
   });
 
+  it('a key that fails to purge does not hold up the keys after it', async () => {
+    for (const key of ['a', 'b', 'c']) await remove(key);
+    nowMs += GRACE_MS;
+    horizons.record(TENANT, { range: WHOLE_RING, verifiedBeforeMs: nowMs, ringVersion: 0n }, 0n);
+    const failing = encodeDataKey(TENANT, 'b');
+    const flaky = new TombstonePurge({
+      engine,
+      versions: {
+        purgeTombstone: (dataKey, receivedAtMs) =>
+          dataKey.equals(failing)
+            ? Promise.reject(new Error('damaged block'))
+            : versions.purgeTombstone(dataKey, receivedAtMs),
+      },
+      horizons,
+      graceMs: GRACE_MS,
+      minRingVersion: () => 0n,
+      held: () => false,
+      intervalMs: 3_600_000,
+      logger: pino({ level: 'silent' }),
+      now: () => nowMs,
+    });
+    expect(await flaky.sweep()).toBe(2);
+    expect(['a', 'b', 'c'].map((key) => receipt(key) !== undefined)).toEqual([false, true, false]);
+  });
+
   it('sweeps past a page of receipts', async () => {
     const keys = Array.from({ length: 1_500 }, (_, i) => `bulk-${i}`);
     for (const key of keys) await remove(key);
