@@ -26,7 +26,7 @@ import {
   type CoordinatorClient,
   type StorageProcess,
 } from './cluster-harness';
-import { FaultCluster } from './membership-fault-harness';
+import { FaultCluster, metricSum } from './membership-fault-harness';
 import {
   INSPECTION_RING_VERSION,
   Load,
@@ -129,19 +129,6 @@ async function writeAtQuorum(client: CoordinatorClient, keys: readonly string[])
   for (let i = 0; i < keys.length; i += WRITES_IN_FLIGHT) {
     await Promise.all(keys.slice(i, i + WRITES_IN_FLIGHT).map(writeOne));
   }
-}
-
-/** A counter of a storage node's /metrics (0 when absent), summed over labels. */
-async function storageMetric(httpPort: number, name: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`, {
-    signal: AbortSignal.timeout(5_000),
-  });
-  let sum = 0;
-  for (const line of (await response.text()).split('\n')) {
-    const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (match?.[1] === name) sum += Number(match[3]);
-  }
-  return sum;
 }
 
 /**
@@ -277,7 +264,7 @@ describeWithService('anti-entropy heals a replica whose hints expired', plan, ()
     while (dropped < hinted && Date.now() < deadline) {
       await sleep(200);
       const counts = await Promise.all(
-        live.map((id) => storageMetric(httpPorts.get(id)!, 'storage_hints_dropped_total')),
+        live.map((id) => metricSum(httpPorts.get(id)!, 'storage_hints_dropped_total')),
       );
       dropped = counts.reduce((a, b) => a + b, 0);
     }
@@ -311,7 +298,7 @@ describeWithService('anti-entropy compares unchanged replicas by digests alone',
 
   /** The sum of a storage metric over every node. */
   const onNodes = async (name: string) =>
-    (await Promise.all([...httpPorts.values()].map((port) => storageMetric(port, name)))).reduce(
+    (await Promise.all([...httpPorts.values()].map((port) => metricSum(port, name)))).reduce(
       (a, b) => a + b,
       0,
     );
@@ -496,7 +483,7 @@ describeWithService('a key deleted while a replica was down stays deleted', plan
   });
 
   const purgedOn = (nodeId: string) =>
-    storageMetric(httpPorts.get(nodeId)!, 'storage_tombstones_purged_total');
+    metricSum(httpPorts.get(nodeId)!, 'storage_tombstones_purged_total');
 
   it('is purged only once the returning replica was repaired, and never comes back', async () => {
     for (const key of [...deleted, ...kept]) {
@@ -538,13 +525,13 @@ describeWithService('a key deleted while a replica was down stays deleted', plan
 
     const compactionsBefore = await Promise.all(
       ['node-0', 'node-1', 'node-2'].map((id) =>
-        storageMetric(httpPorts.get(id)!, 'storage_compactions_total'),
+        metricSum(httpPorts.get(id)!, 'storage_compactions_total'),
       ),
     );
     for (const node of nodes) await compact(node.address);
     const compactionsAfter = await Promise.all(
       ['node-0', 'node-1', 'node-2'].map((id) =>
-        storageMetric(httpPorts.get(id)!, 'storage_compactions_total'),
+        metricSum(httpPorts.get(id)!, 'storage_compactions_total'),
       ),
     );
     compactionsAfter.forEach((after, i) => expect(after).toBeGreaterThan(compactionsBefore[i]!));

@@ -67,21 +67,26 @@ export class CoordinatorProcess {
   }
 
   /** A counter or gauge of the current run's /metrics (0 when absent), summed over labels. */
-  async metric(name: string): Promise<number> {
-    const response = await fetch(`http://127.0.0.1:${this.current.metricsPort}/metrics`, {
-      signal: AbortSignal.timeout(PROBE_DEADLINE_MS),
-    });
-    let sum = 0;
-    for (const line of (await response.text()).split('\n')) {
-      const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-      if (match?.[1] === name) sum += Number(match[3]);
-    }
-    return sum;
+  metric(name: string): Promise<number> {
+    return metricSum(this.current.metricsPort, name);
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+/** A metric of the process serving /metrics on `port` (0 when absent), summed over labels. */
+export async function metricSum(port: number, name: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    signal: AbortSignal.timeout(PROBE_DEADLINE_MS),
+  });
+  let sum = 0;
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (match?.[1] === name) sum += Number(match[3]);
+  }
+  return sum;
 }
 
 export interface FaultClusterOptions {

@@ -11,6 +11,7 @@ import type { Engine } from '../engine';
 import {
   dataKeyOfReceipt,
   decodeDataKey,
+  decodeReceipt,
   RECEIPT_KEYSPACE_END,
   RECEIPT_KEYSPACE_START,
 } from '../versions/engine-keys';
@@ -153,9 +154,8 @@ export class TombstonePurge {
     for (const [key, value] of iterator) {
       read++;
       last = Buffer.from(key);
-      if (value.length !== 8) continue;
-      const receivedAtMs = Number(value.readBigUInt64BE(0));
-      if (now - receivedAtMs < this.options.graceMs) continue;
+      const receivedAtMs = decodeReceipt(value);
+      if (receivedAtMs === undefined || now - receivedAtMs < this.options.graceMs) continue;
       const dataKey = dataKeyOfReceipt(key);
       const { tenantId, token } = decodeDataKey(dataKey);
       const verified = this.options.horizons.verifiedBefore(tenantId, token, minRingVersion);

@@ -98,6 +98,18 @@ export function dataKeyOfReceipt(receiptKey: Buffer): Buffer {
   return out;
 }
 
+/** A receipt value: the unix ms a node stored a set of tombstones at, 8 bytes big-endian. */
+export function encodeReceipt(receivedAtMs: number): Buffer {
+  const value = Buffer.alloc(8);
+  value.writeBigUInt64BE(BigInt(receivedAtMs));
+  return value;
+}
+
+/** The time in a receipt value; undefined for a value that is not one. */
+export function decodeReceipt(value: Buffer): number | undefined {
+  return value.length === 8 ? Number(value.readBigUInt64BE(0)) : undefined;
+}
+
 export const RECEIPT_KEYSPACE_START = Buffer.from([KEYSPACE_TOMBSTONE_RECEIPTS]);
 export const RECEIPT_KEYSPACE_END = Buffer.from([KEYSPACE_TOMBSTONE_RECEIPTS + 1]);
 

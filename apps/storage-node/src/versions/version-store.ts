@@ -29,7 +29,13 @@ import type { ConflictPolicy } from '@pairdb/wire-contract';
 import { CorruptionError, type BatchOp, type Engine } from '../engine';
 import { CorruptVersionsError } from './corrupt-versions-error';
 import { PREVIOUS_UNREADABLE, UNTRACKED_CHANGES, type DataKeyChanges } from './data-key-changes';
-import { decodeDataKey, encodeDataKey, receiptKeyOf } from './engine-keys';
+import {
+  decodeDataKey,
+  decodeReceipt,
+  encodeDataKey,
+  encodeReceipt,
+  receiptKeyOf,
+} from './engine-keys';
 import { KeyLock } from './key-lock';
 
 export type { ConflictPolicy };
@@ -182,7 +188,7 @@ export class VersionStore {
    */
   receiptOf(engineKey: Buffer): number | undefined {
     const receipt = this.engine.get(receiptKeyOf(engineKey));
-    return receipt?.length === 8 ? Number(receipt.readBigUInt64BE(0)) : undefined;
+    return receipt && decodeReceipt(receipt);
   }
 
   /**
@@ -281,7 +287,11 @@ export class VersionStore {
       const ops: BatchOp[] = [{ type: 'put', key: engineKey, value: bytes }];
       // A changed set of tombstones gets a new receipt: its age restarts, which only delays a purge.
       if (isStoredTombstone(bounded.set)) {
-        ops.push({ type: 'put', key: receiptKeyOf(engineKey), value: receiptValue(inFlight) });
+        ops.push({
+          type: 'put',
+          key: receiptKeyOf(engineKey),
+          value: encodeReceipt(inFlight.receivedAtMs),
+        });
       } else if (mayHoldReceipt) {
         ops.push({ type: 'delete', key: receiptKeyOf(engineKey) });
       }
@@ -296,10 +306,4 @@ export class VersionStore {
 /** A stored set of tombstones only (the empty set is never stored). */
 function isStoredTombstone(set: VersionSet): boolean {
   return set.siblings.length > 0 && isDeleted(set);
-}
-
-function receiptValue(store: { readonly receivedAtMs: number }): Buffer {
-  const value = Buffer.alloc(8);
-  value.writeBigUInt64BE(BigInt(store.receivedAtMs));
-  return value;
 }
