@@ -2,6 +2,7 @@ import type { ParsedYaml } from './parsed-yaml';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { appContract, contractProblems } from '../src/app-contract';
+import { composeProblems, dockerfileHealthcheck, loadCompose } from '../src/compose-file';
 import { loadManifests, REPO_ROOT, type ManifestObject } from '../src/manifests';
 
 const contracts = [appContract('coordinator'), appContract('storage-node')];
@@ -60,6 +61,77 @@ describe('manifests against what the apps serve and read', () => {
   });
 });
 
+describe('docker-compose.yml against what the apps serve and read', () => {
+  /** A copy of the compose file with `edit` applied to it. */
+  function editedCompose(edit: (services: ParsedYaml) => void) {
+    const compose = structuredClone(loadCompose());
+    edit(compose.services);
+    return compose;
+  }
+
+  it('runs PostgreSQL, Redis, 2 coordinators and 3 storage nodes with named volumes', () => {
+    const { services, volumes } = loadCompose();
+    const images = Object.values(services).map((service) => service.image);
+    expect(images.sort()).toEqual([
+      'pairdb/coordinator:local',
+      'pairdb/coordinator:local',
+      'pairdb/storage-node:local',
+      'pairdb/storage-node:local',
+      'pairdb/storage-node:local',
+      'postgres:16',
+      'redis:7',
+    ]);
+    expect(Object.keys(volumes ?? {})).toHaveLength(5);
+  });
+
+  it('every container runs, reads, publishes and registers as the apps do', () => {
+    expect(composeProblems(loadCompose(), contracts)).toEqual([]);
+  });
+
+  it('catches a port published beyond 127.0.0.1, a storage port published, a wrong env var', () => {
+    const compose = editedCompose((services) => {
+      services['coordinator-1'].ports[0] = '50051:50051';
+      services['storage-node-0'].ports = ['127.0.0.1:50052:50052'];
+      services['coordinator-2'].environment.PAIRDB_DB_HOSTNAME = 'postgres';
+    });
+    expect(composeProblems(compose, contracts).sort()).toEqual([
+      expect.stringContaining('coordinator-1: publishes 50051:50051 beyond 127.0.0.1'),
+      expect.stringContaining('coordinator-2: env PAIRDB_DB_HOSTNAME is not read by coordinator'),
+      expect.stringContaining(
+        'storage-node-0: publishes 127.0.0.1:50052:50052; only the coordinators',
+      ),
+    ]);
+  });
+
+  it('catches two coordinators sharing an id, a node advertising another name, a bare depends_on', () => {
+    const compose = editedCompose((services) => {
+      services['coordinator-2'].environment.PAIRDB_NODE_ID = 'coordinator-1';
+      services['storage-node-1'].environment.PAIRDB_REGISTRATION_ADVERTISE_HOST = 'storage-node-0';
+      services['storage-node-2'].depends_on = ['coordinator-1'];
+    });
+    expect(composeProblems(compose, contracts).sort()).toEqual([
+      expect.stringContaining(
+        "coordinator-2: PAIRDB_NODE_ID coordinator-1 is also coordinator-1's",
+      ),
+      expect.stringContaining('storage-node-1: advertises storage-node-0, which does not name'),
+      expect.stringContaining('storage-node-2: depends_on lists services without condition'),
+    ]);
+  });
+
+  it('catches registration through a non-coordinator and a password PostgreSQL was not given', () => {
+    const compose = editedCompose((services) => {
+      services['storage-node-0'].environment.PAIRDB_REGISTRATION_COORDINATOR_ADDRESS = 'redis:6379';
+      services.postgres.environment.POSTGRES_PASSWORD = 'changed';
+    });
+    expect(composeProblems(compose, contracts).sort()).toEqual([
+      expect.stringContaining("coordinator-1: PAIRDB_PG_URL does not match the postgres service's"),
+      expect.stringContaining("coordinator-2: PAIRDB_PG_URL does not match the postgres service's"),
+      expect.stringContaining('storage-node-0: registers through port 6379, not the coordinator'),
+      expect.stringContaining('storage-node-0: registers through redis, which is no coordinator'),
+    ]);
+  });
+});
+
 describe('Dockerfiles against what the apps serve', () => {
   it.each(contracts)('$app: runs its built entry point and exposes only its ports', (contract) => {
     const dockerfile = readFileSync(
@@ -73,5 +145,9 @@ describe('Dockerfiles against what the apps serve', () => {
     expect(exposed.filter((port) => !served.includes(port))).toEqual([]);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    const healthcheck = dockerfileHealthcheck(contract.app);
+    expect(healthcheck?.port).toBe(contract.httpPort);
+    expect(['/healthz', '/readyz']).toContain(healthcheck?.path);
+    expect(contract.httpPaths.has(healthcheck!.path)).toBe(true);
   });
 });
