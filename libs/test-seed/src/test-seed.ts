@@ -19,12 +19,13 @@ export function testSeed(testName: string): number {
 
 export function parseSeed(text: string): number {
   const seed = Number(text);
-  if (!/^\d+$/.test(text.trim()) || seed >= SEED_LIMIT) {
+  // fast-check prints its seeds as signed 32-bit integers: the same seed, taken as unsigned.
+  if (!/^-?\d+$/.test(text.trim()) || seed >= SEED_LIMIT || seed < -(SEED_LIMIT / 2)) {
     throw new Error(
-      `${TEST_SEED_ENV} must be an integer from 0 to ${SEED_LIMIT - 1} (got ${JSON.stringify(text)})`,
+      `${TEST_SEED_ENV} must be an integer from ${-(SEED_LIMIT / 2)} to ${SEED_LIMIT - 1} (got ${JSON.stringify(text)})`,
     );
   }
-  return seed;
+  return seed >>> 0;
 }
 
 /**

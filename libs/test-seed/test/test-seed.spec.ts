@@ -48,9 +48,18 @@ describe('test seeds', () => {
     expect(log).toHaveBeenCalledWith(`a test: seed ${seed} (replay with ${TEST_SEED_ENV}=${seed})`);
   });
 
-  it.each(['abc', '-1', '1.5', '4294967296', '0x10'])('refuses the seed %p, naming it', (text) => {
-    expect(() => parseSeed(text)).toThrow(
-      `${TEST_SEED_ENV} must be an integer from 0 to 4294967295 (got ${JSON.stringify(text)})`,
-    );
+  it.each(['abc', '-2147483649', '1.5', '4294967296', '0x10'])(
+    'refuses the seed %p, naming it',
+    (text) => {
+      expect(() => parseSeed(text)).toThrow(
+        `${TEST_SEED_ENV} must be an integer from -2147483648 to 4294967295 (got ${JSON.stringify(text)})`,
+      );
+    },
+  );
+
+  it('takes a signed seed as fast-check prints it, as the same 32 bits unsigned', () => {
+    expect(parseSeed('-1')).toBe(4294967295);
+    expect(parseSeed('-1020667716')).toBe(3274299580);
+    expect(parseSeed('42')).toBe(42);
   });
 });

@@ -107,5 +107,6 @@ export function compareVersionVectors(a: VersionVector, b: VersionVector): Versi
 }
 
 export function versionVectorsEqual(a: VersionVector, b: VersionVector): boolean {
-  return a.size === b.size && descends(a, b);
+  // Same actors is not enough: {a:2} descends {a:1} with the same size.
+  return a.size === b.size && descends(a, b) && descends(b, a);
 }

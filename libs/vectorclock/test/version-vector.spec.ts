@@ -76,6 +76,12 @@ describe('compareVersionVectors', () => {
     expect(descends(vv({ a: 1n }), vv({ b: 1n }))).toBe(false);
   });
 
+  it('equal means the same counters, not only the same actors', () => {
+    expect(versionVectorsEqual(vv({ a: 1n, c: 2n }), vv({ a: 1n, c: 1n }))).toBe(false);
+    expect(versionVectorsEqual(vv({ a: 1n, c: 1n }), vv({ a: 1n, c: 2n }))).toBe(false);
+    expect(versionVectorsEqual(vv({ a: 1n, c: 2n }), vv({ c: 2n, a: 1n }))).toBe(true);
+  });
+
   it('swapping arguments mirrors the order', () => {
     const mirror = { before: 'after', after: 'before', equal: 'equal', concurrent: 'concurrent' };
     fc.assert(
