@@ -7,7 +7,7 @@
 // Exactness across a rebuild. Every change of a data key goes through commit() (VersionStore
 // calls it around its engine write, under the key's lock). A rebuild closes a gate that holds new
 // commits before their engine write, waits until the commits already past it have finished
-// (engine write and record), takes the snapshot, starts recording changes into an empty delta,
+// (engine write applied, change recorded), takes the snapshot, starts recording changes into an empty delta,
 // and opens the gate. So each change is either in the snapshot (finished before it) or recorded
 // in the delta (its engine write began after it), never both, never neither; the snapshot scan
 // gives the base, and base XOR delta is the index (XOR and count sums commute, so the delta's
@@ -15,10 +15,13 @@
 // changes chain: the delta of a key XORs out exactly what the snapshot or the previous change
 // put in.
 //
-// A change whose previous bytes could not be read (damaged) or whose engine write failed (it may
-// or may not have applied) leaves the index unsure of that key: the index is dropped and rebuilt.
+// A change whose previous bytes could not be read (damaged) or whose engine write failed before
+// it was known to be applied leaves the index unsure of that key: the index is dropped and
+// rebuilt. A write applied whose durability then fails is in the memtable, so in the index too;
+// a restart rebuilds the index from what the commit log kept.
 import { DIGEST_SEGMENTS } from '@pairdb/hashring';
 import {
+  type AppliedWrite,
   BackgroundError,
   DiskFullError,
   EngineClosedError,
@@ -106,8 +109,8 @@ export class DigestIndex implements DataKeyChanges {
     engineKey: Buffer,
     previous: Buffer | undefined | typeof PREVIOUS_UNREADABLE,
     next: Buffer | undefined,
-    write: () => Promise<void>,
-  ): Promise<void> {
+    write: () => Promise<AppliedWrite>,
+  ): Promise<AppliedWrite> {
     // Hashed at once: `previous` may be engine memory, which is reused once the write is done.
     const previousHash =
       previous === PREVIOUS_UNREADABLE || previous === undefined
@@ -116,9 +119,10 @@ export class DigestIndex implements DataKeyChanges {
     while (this.gate) await this.gate;
     this.inFlight++;
     try {
-      await write();
+      const applied = await write();
       if (previousHash === PREVIOUS_UNREADABLE) this.invalidate();
       else this.record(engineKey, previousHash, next && entryHash(engineKey, next));
+      return applied;
     } catch (error) {
       if (!nothingApplied(error)) this.invalidate();
       throw error;

@@ -131,8 +131,13 @@ interface QueuedWrite {
   operations: BatchOperation[];
   /** Encoded size of the batch: what the queue holds in memory for it. */
   bytes: number;
-  resolve(durable: Promise<void>): void;
+  resolve(applied: AppliedWrite): void;
   reject(error: Error): void;
+}
+
+/** A write in the memtable; `durable` settles once it is durable per the sync policy. */
+export interface AppliedWrite {
+  readonly durable: Promise<void>;
 }
 
 type StallLevel = 'none' | 'slowdown' | 'stop';
@@ -233,6 +238,17 @@ export class Engine {
    * it is refused at once with WriteQueueFullError (nothing of it applied).
    */
   write(ops: BatchOp[]): Promise<void> {
+    return this.writeApplied(ops).then((applied) => applied.durable);
+  }
+
+  /**
+   * write() in two steps: resolves once `ops` are applied (visible to get and iterate), with
+   * `durable`, which settles once they are durable per policy. A caller serializing writes to a
+   * key can let the next one in at the first step instead of holding it across the fsync.
+   * A rejection of the first step means nothing was applied unless it is the commit log's own
+   * failure; a rejection of `durable` comes after the write was applied.
+   */
+  writeApplied(ops: BatchOp[]): Promise<AppliedWrite> {
     let batch: { operations: BatchOperation[]; bytes: number };
     try {
       this.checkWritable();
@@ -240,12 +256,10 @@ export class Engine {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (batch.operations.length === 0) return Promise.resolve();
+    if (batch.operations.length === 0) return Promise.resolve({ durable: Promise.resolve() });
     if (this.writeQueue.length > 0 || this.stallLevel() !== 'none') {
       let settle: Pick<QueuedWrite, 'resolve' | 'reject'> | undefined;
-      const queued = new Promise<Promise<void>>(
-        (resolve, reject) => (settle = { resolve, reject }),
-      );
+      const queued = new Promise<AppliedWrite>((resolve, reject) => (settle = { resolve, reject }));
       try {
         this.writeQueue.push({ ...batch, ...settle! });
       } catch (error) {
@@ -254,9 +268,13 @@ export class Engine {
       }
       this.counters.writeStalls++;
       this.scheduleDrain();
-      return queued.then((durable) => durable);
+      return queued;
     }
-    return this.apply(batch.operations);
+    try {
+      return Promise.resolve(this.applied(batch.operations));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -449,6 +467,13 @@ export class Engine {
     return { operations, bytes };
   }
 
+  private applied(operations: BatchOperation[]): AppliedWrite {
+    const durable = this.apply(operations);
+    // The caller awaits it after other steps; a failure before then is not "unhandled".
+    durable.catch(() => undefined);
+    return { durable };
+  }
+
   private apply(operations: BatchOperation[]): Promise<void> {
     const log = this.commitLog!;
     const firstSeq = this.lastSeq + 1;
@@ -506,7 +531,7 @@ export class Engine {
   private drainQueue(): void {
     while (this.writeQueue.length > 0 && this.stallLevel() !== 'stop' && !this.stickyError) {
       const queued = this.writeQueue.shift()!;
-      queued.resolve(this.apply(queued.operations));
+      queued.resolve(this.applied(queued.operations));
     }
     this.scheduleDrain();
   }

@@ -1,6 +1,13 @@
 // Public entry of the storage engine: the node service imports only from here.
 export { Engine, KEY_BYTES_MAX, VALUE_BYTES_MAX } from './engine';
-export type { BatchOp, EngineStats, IterateRange, LevelStats, Snapshot } from './engine';
+export type {
+  AppliedWrite,
+  BatchOp,
+  EngineStats,
+  IterateRange,
+  LevelStats,
+  Snapshot,
+} from './engine';
 export { crc32 } from './crc32';
 export { readFileIfPresent, replaceFileDurably } from './durable-file';
 export { ENGINE_DEFAULTS } from './engine-options';

@@ -2,6 +2,12 @@
 // (engine-keys.ts). Writes are read-modify-write under a per-key lock; every operation is
 // idempotent, so a coordinator may resend anything (retries, hints, repairs).
 //
+// The lock is held until a write is applied (visible in the memtable), not across its fsync: the
+// next write to a hot key reads the applied set and joins the same group commit instead of
+// waiting out the previous fsync. No write answers before it is durable, nor before the write it
+// builds on is: each key's last write's durability is kept until it settles, and a write that
+// finds its change already applied (a retry) waits for it too.
+//
 // A set of tombstones only is stored with a receipt (engine-keys.ts): when this node stored it,
 // written in the same engine batch, so a crash keeps both or neither. Tombstones are purged by
 // purgeTombstone once repair has verified them (docs/architecture.md#tombstone-purge).
@@ -74,8 +80,18 @@ interface StoredSet {
   readonly bytes: Buffer;
 }
 
+/** A set as a write left it, and when that state is durable. */
+interface Stored {
+  readonly set: VersionSet;
+  readonly durable: Promise<void>;
+}
+
+const ALREADY_DURABLE: Promise<void> = Promise.resolve();
+
 export class VersionStore {
   private readonly lock = new KeyLock();
+  /** Per engine key (latin1), the durability of its last applied write until it settles. */
+  private readonly pendingDurable = new Map<string, Promise<void>>();
   /** The receipt times of stores not yet visible to readers (see repairHorizonMs). */
   private readonly storesInFlight = new Set<{ readonly receivedAtMs: number }>();
 
@@ -114,15 +130,17 @@ export class VersionStore {
    * damaged set held, and acknowledge that loss. Refusing counts this replica out of the quorum;
    * the others take the write, and a repair (a full set) heals this one.
    */
-  write(write: VersionedWrite): Promise<VersionSet> {
+  async write(write: VersionedWrite): Promise<VersionSet> {
     const engineKey = encodeDataKey(write.tenantId, write.key);
-    return this.lock.run(engineKey, async () => {
+    const stored = await this.lock.run(engineKey, async (): Promise<Stored> => {
       const stored = this.reportingCorruption(engineKey, 'write', () => this.readStored(engineKey));
       const current = stored?.set ?? EMPTY_VERSION_SET;
       const next = update(current, write.context, write.dot, write.content);
-      if (next === current) return current;
+      if (next === current) return this.unchanged(engineKey, current);
       return this.store(engineKey, next, write.policy, stored);
     });
+    await stored.durable;
+    return stored.set;
   }
 
   /**
@@ -141,12 +159,12 @@ export class VersionStore {
     return this.repairEngineKey(engineKey, incoming, policy);
   }
 
-  repairEngineKey(
+  async repairEngineKey(
     engineKey: Buffer,
     incoming: VersionSet,
     policy: ConflictPolicy,
   ): Promise<VersionSet> {
-    return this.lock.run(engineKey, async () => {
+    const stored = await this.lock.run(engineKey, async (): Promise<Stored> => {
       let current: StoredSet | undefined;
       try {
         current = this.readStored(engineKey);
@@ -159,6 +177,8 @@ export class VersionStore {
       const next = current ? sync(current.set, incoming) : incoming;
       return this.store(engineKey, next, policy, current, true);
     });
+    await stored.durable;
+    return stored.set;
   }
 
   /**
@@ -167,7 +187,7 @@ export class VersionStore {
    * that follows it stores the key afresh.
    */
   drop(engineKey: Buffer): Promise<void> {
-    return this.lock.run(engineKey, () => {
+    return this.lock.run(engineKey, async () => {
       let previous: Buffer | typeof PREVIOUS_UNREADABLE | undefined;
       try {
         previous = this.engine.get(engineKey);
@@ -178,7 +198,10 @@ export class VersionStore {
       const receiptKey = receiptKeyOf(engineKey);
       const ops: BatchOp[] = [{ type: 'delete', key: engineKey }];
       if (this.engine.get(receiptKey) !== undefined) ops.push({ type: 'delete', key: receiptKey });
-      return this.changes.commit(engineKey, previous, undefined, () => this.engine.write(ops));
+      const applied = await this.changes.commit(engineKey, previous, undefined, () =>
+        this.engine.writeApplied(ops),
+      );
+      await applied.durable;
     });
   }
 
@@ -202,12 +225,13 @@ export class VersionStore {
       if (this.receiptOf(engineKey) !== receivedAtMs) return false;
       const current = this.readStored(engineKey);
       if (current === undefined || !isStoredTombstone(current.set)) return false;
-      await this.changes.commit(engineKey, current.bytes, undefined, () =>
-        this.engine.write([
+      const applied = await this.changes.commit(engineKey, current.bytes, undefined, () =>
+        this.engine.writeApplied([
           { type: 'delete', key: engineKey, deletedAtMs: receivedAtMs },
           { type: 'delete', key: receiptKeyOf(engineKey), deletedAtMs: receivedAtMs },
         ]),
       );
+      await applied.durable;
       return true;
     });
   }
@@ -259,9 +283,19 @@ export class VersionStore {
     return new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, cause);
   }
 
+  /** The key's set, unchanged, durable once the write that left it so is. */
+  private unchanged(engineKey: Buffer, set: VersionSet): Stored {
+    return {
+      set,
+      durable: this.pendingDurable.get(engineKey.toString('latin1')) ?? ALREADY_DURABLE,
+    };
+  }
+
   /**
    * Writes `next` over `current` (what readStored found, or PREVIOUS_UNREADABLE when it was
    * damaged); with `skipEqual`, a set encoding as the current one is not written again.
+   * Resolves once applied; `durable` settles when this write and the one before it on the key
+   * are durable.
    */
   private async store(
     engineKey: Buffer,
@@ -269,14 +303,15 @@ export class VersionStore {
     policy: ConflictPolicy,
     current: StoredSet | undefined | typeof PREVIOUS_UNREADABLE,
     skipEqual = false,
-  ): Promise<VersionSet> {
+  ): Promise<Stored> {
     const resolved = policy === 'lww' ? collapseToWinner(next) : next;
     const bounded = applyBounds(resolved, this.bounds);
     if (bounded.collapsed) this.events.onSiblingCapCollapse?.();
     const bytes = Buffer.from(encodeVersionSet(bounded.set));
     const previous = current === PREVIOUS_UNREADABLE ? current : current?.bytes;
     if (skipEqual && current && current !== PREVIOUS_UNREADABLE) {
-      if (Buffer.from(encodeVersionSet(current.set)).equals(bytes)) return current.set;
+      if (Buffer.from(encodeVersionSet(current.set)).equals(bytes))
+        return this.unchanged(engineKey, current.set);
     }
     // Whether a damaged key held a receipt is unknown: deleting one that is not there is harmless.
     const mayHoldReceipt =
@@ -295,11 +330,26 @@ export class VersionStore {
       } else if (mayHoldReceipt) {
         ops.push({ type: 'delete', key: receiptKeyOf(engineKey) });
       }
-      await this.changes.commit(engineKey, previous, bytes, () => this.engine.write(ops));
+      const applied = await this.changes.commit(engineKey, previous, bytes, () =>
+        this.engine.writeApplied(ops),
+      );
+      return { set: bounded.set, durable: this.chainDurable(engineKey, applied.durable) };
     } finally {
       this.storesInFlight.delete(inFlight);
     }
-    return bounded.set;
+  }
+
+  /** Keeps the key's pending durability: this write's and that of the write it built on. */
+  private chainDurable(engineKey: Buffer, own: Promise<void>): Promise<void> {
+    const id = engineKey.toString('latin1');
+    const before = this.pendingDurable.get(id);
+    const durable = before ? Promise.all([before, own]).then(() => undefined) : own;
+    this.pendingDurable.set(id, durable);
+    const forget = () => {
+      if (this.pendingDurable.get(id) === durable) this.pendingDurable.delete(id);
+    };
+    durable.then(forget, forget);
+    return durable;
   }
 }
 

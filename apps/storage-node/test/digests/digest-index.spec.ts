@@ -188,7 +188,9 @@ describe('DigestIndex', () => {
     await index.settled();
     const key = encodeDataKey('alpha', 'k1');
     const value = Buffer.from('not a version set, but bytes all the same');
-    await index.commit(key, PREVIOUS_UNREADABLE, value, () => engine.put(key, value));
+    await index.commit(key, PREVIOUS_UNREADABLE, value, () =>
+      engine.writeApplied([{ type: 'put', key, value }]),
+    );
     expect(index.ready).toBe(false);
     await index.settled();
     expectIndexMatches(index, reference(engine));

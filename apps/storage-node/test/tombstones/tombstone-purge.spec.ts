@@ -139,8 +139,8 @@ describe('tombstone receipts', () => {
   it('the repair horizon stays at the receipt of a store still on its way into the engine', async () => {
     let release!: () => void;
     const slow = Object.create(engine) as Engine;
-    slow.write = (ops) =>
-      new Promise<void>((resolve) => (release = resolve)).then(() => engine.write(ops));
+    slow.writeApplied = (ops) =>
+      new Promise<void>((resolve) => (release = resolve)).then(() => engine.writeApplied(ops));
     const pending = new VersionStore('node-1', slow, {}, {}, UNTRACKED_CHANGES, () => nowMs);
     nowMs = START_MS + 100;
     const storing = pending.write({
