@@ -8,6 +8,11 @@ import { VIRTUAL_NODES_MAX } from '@pairdb/hashring';
 import { validateTenantId } from '@pairdb/wire-contract';
 import { InvalidArgumentError } from './errors';
 import {
+  probeStorageNodes,
+  type CheckNodeHealth,
+  type ProbedStorageNode,
+} from './node-health-probes';
+import {
   NodeExistsError,
   NodeNotFoundError,
   VIRTUAL_NODES_DEFAULT,
@@ -65,6 +70,14 @@ export class NodeRegistrationConflictError extends Error {
   }
 }
 
+/** How the admin service asks storage nodes about themselves (grpc/storage-admin-client.ts). */
+export interface StorageNodeChecks {
+  /** Whether the node answers at all (a removal of a down node is checked further). */
+  reachable(node: StorageNode): Promise<boolean>;
+  /** Its HealthCheck answer, for listStorageNodes with health. */
+  health: CheckNodeHealth;
+}
+
 /** What a membership change answers: the node or tenant, and the migration id ('' if none). */
 export interface Admission<T> {
   readonly value: T;
@@ -78,8 +91,7 @@ export class AdminService {
     private readonly store: MetadataStore,
     private readonly tenants: TenantCache,
     private readonly onRingChanged: () => Promise<void>,
-    /** Whether a storage node answers at all (a removal of a down node is checked further). */
-    private readonly reachable: (node: StorageNode) => Promise<boolean>,
+    private readonly nodeChecks: StorageNodeChecks,
     /** Virtual nodes of a node added without a count (config hash_ring.virtual_nodes). */
     private readonly virtualNodesDefault = VIRTUAL_NODES_DEFAULT,
   ) {}
@@ -223,7 +235,7 @@ export class AdminService {
       await this.onRingChanged();
       return { value: null, migrationId: '' };
     }
-    if (!force && node.status === 'active' && !(await this.reachable(node))) {
+    if (!force && node.status === 'active' && !(await this.nodeChecks.reachable(node))) {
       const single = (await this.store.listTenants()).find((t) => t.replicationFactor === 1);
       if (single) throw new UnreachableNodeRemovalError(nodeId, single.tenantId);
     }
@@ -232,8 +244,13 @@ export class AdminService {
     return { value: null, migrationId: admitted.migration.migrationId };
   }
 
-  listStorageNodes(): Promise<StorageNode[]> {
-    return this.store.listStorageNodes();
+  /**
+   * Every registered node; with `includeHealth`, each not inactive with what its HealthCheck
+   * found (node-health-probes.ts), asked of all of them at once.
+   */
+  async listStorageNodes(includeHealth = false): Promise<ProbedStorageNode[]> {
+    const nodes = await this.store.listStorageNodes();
+    return includeHealth ? probeStorageNodes(nodes, this.nodeChecks.health) : nodes;
   }
 
   /** Newest first; at most `limit` (0: MIGRATIONS_LISTED_DEFAULT). */

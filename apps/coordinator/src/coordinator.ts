@@ -24,7 +24,7 @@ import { StreamingReplicaTransport } from './grpc/storage-connections';
 import { openIdempotencyStore, type IdempotencyStore } from './idempotency';
 import { KeyValueService } from './key-value-service';
 import { CoordinatorLease } from './membership/coordinator-lease';
-import { openMetadataStore, type MetadataStore } from './metadata';
+import { openMetadataStore, type MetadataStore, type StorageNode } from './metadata';
 import { CoordinatorMetrics } from './metrics';
 import type { Consistency } from './paths/consistency';
 import { IdempotentWrites } from './paths/idempotent-writes';
@@ -32,6 +32,7 @@ import { ReadPath } from './paths/read-path';
 import { ReadRepairQueue } from './paths/read-repair';
 import { WritePath } from './paths/write-path';
 import { NodeHealth } from './replicas/node-health';
+import type { ReplicaNode } from './replicas/replica-transport';
 import { AntiEntropyMetrics } from './anti-entropy/anti-entropy-metrics';
 import { AntiEntropyRunner } from './anti-entropy/anti-entropy-runner';
 import { RepairService } from './repair-service';
@@ -42,6 +43,11 @@ import { followRingVersions } from './membership/ring-version-taking';
 import { RequestsInFlight } from './routing/requests-in-flight';
 import { RingRouter } from './routing/ring-router';
 import { TenantCache } from './tenants/tenant-cache';
+
+/** A registered node as the storage clients address it. */
+function replicaNodeOf(node: StorageNode): ReplicaNode {
+  return { nodeId: node.nodeId, address: `${node.host}:${node.port}` };
+}
 
 interface Parts {
   config: CoordinatorConfig;
@@ -266,8 +272,10 @@ export class Coordinator {
         // A ring change here may have admitted a migration: drive it without waiting a poll.
         driver.wake();
       },
-      (node) =>
-        storageAdmin.reachable({ nodeId: node.nodeId, address: `${node.host}:${node.port}` }),
+      {
+        reachable: (node) => storageAdmin.reachable(replicaNodeOf(node)),
+        health: (node, timeoutMs) => storageAdmin.health(replicaNodeOf(node), timeoutMs),
+      },
       config.hash_ring.virtual_nodes,
     );
     const driver = new MigrationDriver(

@@ -13,6 +13,7 @@ import {
   type CallOptions,
   type CreateTenantOptions,
   type DeleteResult,
+  type ListStorageNodesOptions,
   type Migration,
   type NodeChange,
   type ReplicationFactorChange,
@@ -242,11 +243,12 @@ export class PairDBClient {
     return { migrationId: response.migrationId };
   }
 
-  async listStorageNodes(options: CallOptions = {}): Promise<StorageNode[]> {
+  /** Every registered node; with includeHealth, as the coordinator's probes found them. */
+  async listStorageNodes(options: ListStorageNodesOptions = {}): Promise<StorageNode[]> {
     const response = await this.call(
       'ListStorageNodes',
       this.raw.listStorageNodes,
-      {},
+      { includeHealth: options.includeHealth ?? false },
       'safe',
       options.timeoutMs,
     );

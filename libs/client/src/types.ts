@@ -102,7 +102,38 @@ export interface StorageNode {
   /** joining | active | draining | inactive (kept a string: newer servers may add states). */
   readonly status: string;
   readonly virtualNodes: number;
+  /**
+   * What the coordinator's HealthCheck of the node found. Only when listed with includeHealth,
+   * never for an inactive node, and absent from a coordinator older than the option.
+   */
+  readonly health?: NodeHealthProbe;
 }
+
+export interface ListStorageNodesOptions extends CallOptions {
+  /**
+   * Have the coordinator probe each node that is not inactive (in parallel, about 2 s each) and
+   * fill StorageNode.health: it reaches nodes at addresses only its network resolves. Default
+   * false.
+   */
+  includeHealth?: boolean;
+}
+
+/** One coordinator HealthCheck of one storage node: its report, or why there was none. */
+export type NodeHealthProbe =
+  | {
+      readonly answered: true;
+      /** It takes requests (false while it starts or drains). */
+      readonly serving: boolean;
+      /** Keys it stores, every tenant; -1 when it cannot count them. */
+      readonly approximateKeyCount: number;
+      readonly hintsPending: number;
+      readonly freeDiskBytes: number;
+    }
+  | {
+      readonly answered: false;
+      /** Why it did not answer the coordinator (unreachable, timed out, ...). */
+      readonly error: string;
+    };
 
 export interface AddStorageNodeRequest {
   readonly nodeId: string;

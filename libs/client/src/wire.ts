@@ -3,6 +3,7 @@ import { coordinatorV1, type storageV1 } from '@pairdb/proto';
 import type {
   ClockEntry,
   Migration,
+  NodeHealthProbe,
   ReadResult,
   Repair,
   RepairStatus,
@@ -74,6 +75,18 @@ export function nodeFromWire(node: coordinatorV1.StorageNode | undefined): Stora
     port: n.port,
     status: n.status,
     virtualNodes: n.virtualNodes,
+    ...(n.health && { health: healthProbeFromWire(n.health) }),
+  };
+}
+
+function healthProbeFromWire(probe: coordinatorV1.NodeHealthProbe): NodeHealthProbe {
+  if (!probe.answered) return { answered: false, error: probe.error };
+  return {
+    answered: true,
+    serving: probe.serving,
+    approximateKeyCount: Number(probe.approximateKeyCount),
+    hintsPending: Number(probe.hintsPending),
+    freeDiskBytes: Number(probe.freeDiskBytes),
   };
 }
 

@@ -297,6 +297,53 @@ describe('PairDBClient', () => {
     });
   });
 
+  it("asks for health only with includeHealth, and gives each node the coordinator's probe", async () => {
+    fake.on('listStorageNodes', {
+      reply: coordinatorV1.ListStorageNodesResponse.fromPartial({
+        nodes: [
+          {
+            nodeId: 'up',
+            status: 'active',
+            health: {
+              answered: true,
+              serving: true,
+              approximateKeyCount: 12n,
+              hintsPending: 2n,
+              freeDiskBytes: 5_000_000_000n,
+            },
+          },
+          {
+            nodeId: 'down',
+            status: 'active',
+            health: { answered: false, error: 'Name resolution failed for target dns:x:1' },
+          },
+          { nodeId: 'gone', status: 'inactive' },
+        ],
+      }),
+    });
+    const nodes = await client.listStorageNodes({ includeHealth: true });
+    expect(nodes.map((node) => [node.nodeId, node.health])).toEqual([
+      [
+        'up',
+        {
+          answered: true,
+          serving: true,
+          approximateKeyCount: 12,
+          hintsPending: 2,
+          freeDiskBytes: 5_000_000_000,
+        },
+      ],
+      ['down', { answered: false, error: 'Name resolution failed for target dns:x:1' }],
+      ['gone', undefined],
+    ]);
+    expect('health' in nodes[2]!).toBe(false);
+    await client.listStorageNodes();
+    expect(fake.calls('listStorageNodes')).toEqual([
+      { includeHealth: true },
+      { includeHealth: false },
+    ]);
+  });
+
   it("answers a factor change with the tenant and its migration, and sends a removal's force", async () => {
     fake
       .on('updateReplicationFactor', {

@@ -27,8 +27,9 @@ const MIGRATIONS_SCANNED = 1;
 export async function showStatus(session: Session, flags: StatusFlags): Promise<void> {
   const client = await session.client();
   const result = await gatherStatus(
-    await client.listStorageNodes(),
+    await client.listStorageNodes({ includeHealth: true }),
     await replicationFactorOf(client, flags),
+    // Only for nodes a coordinator older than includeHealth lists without health.
     (nodeAddress) => probeStorageNode(nodeAddress),
   );
   const running = await runningMigrations(client);

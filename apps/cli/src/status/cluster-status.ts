@@ -1,7 +1,9 @@
 // What `pairdb status` shows, in the manner of `nodetool status`: every registered storage node
 // with its state, its share of the ring, whether it answers, and how many keys it holds.
 // Ring shares are computed here from the node list with the same hash ring the coordinator
-// uses (libs/hashring); health and key counts come from each node's HealthCheck.
+// uses (libs/hashring); health and key counts come from each node's HealthCheck as the
+// coordinator probed it (listStorageNodes with includeHealth), since nodes register addresses
+// that may resolve only inside the cluster network (docs/architecture.md#the-pairdb-command).
 import { HashRing } from '@pairdb/hashring';
 import type { StorageNode, StorageNodeHealth } from '@pairdb/client';
 
@@ -32,7 +34,14 @@ export interface ClusterStatus {
   readonly nodes: readonly NodeStatusRow[];
 }
 
+/** Asks a node directly: only for nodes the coordinator listed without health. */
 export type Probe = (address: string) => Promise<StorageNodeHealth>;
+
+/** What a node reported of itself, by whichever way it was asked. */
+type Report = Pick<
+  StorageNodeHealth,
+  'serving' | 'approximateKeyCount' | 'hintsPending' | 'freeDiskBytes'
+>;
 
 export async function gatherStatus(
   nodes: readonly StorageNode[],
@@ -57,19 +66,30 @@ export async function gatherStatus(
       };
       // A removed node is history: it may well be gone, and nothing routes to it.
       if (node.status === 'inactive') return { ...base, health: 'not probed' };
+      if (node.health) {
+        return node.health.answered
+          ? { ...base, ...reportColumns(node.health) }
+          : { ...base, health: 'down', error: node.health.error };
+      }
+      // A coordinator older than includeHealth lists none: ask the node from here, which works
+      // only where its registered address resolves.
       try {
-        const health = await probe(address);
-        return {
-          ...base,
-          health: health.serving ? 'up' : 'not serving',
-          keys: health.approximateKeyCount >= 0 ? health.approximateKeyCount : undefined,
-          hintsPending: health.hintsPending,
-          freeDiskBytes: health.freeDiskBytes,
-        };
+        return { ...base, ...reportColumns(await probe(address)) };
       } catch (error) {
         return { ...base, health: 'down', error: (error as Error).message };
       }
     }),
   );
   return { replicationFactor, ringSize: ring.size, nodes: rows };
+}
+
+function reportColumns(
+  report: Report,
+): Pick<NodeStatusRow, 'health' | 'keys' | 'hintsPending' | 'freeDiskBytes'> {
+  return {
+    health: report.serving ? 'up' : 'not serving',
+    keys: report.approximateKeyCount >= 0 ? report.approximateKeyCount : undefined,
+    hintsPending: report.hintsPending,
+    freeDiskBytes: report.freeDiskBytes,
+  };
 }

@@ -4,8 +4,9 @@ import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import { coordinatorV1 } from '@pairdb/proto';
 import type { AdminService } from '../admin-service';
 import type { ContextEntry, KeyValueService, WriteResult } from '../key-value-service';
-import type { AntiEntropyRepair, Migration, StorageNode, Tenant } from '../metadata';
+import type { AntiEntropyRepair, Migration, Tenant } from '../metadata';
 import type { CoordinatorMetrics } from '../metrics';
+import type { NodeHealthProbe, ProbedStorageNode } from '../node-health-probes';
 import type { RepairService } from '../repair-service';
 import { statusCodeOf, toGrpcError } from './status';
 
@@ -40,13 +41,36 @@ function tenantToWire(tenant: Tenant): coordinatorV1.Tenant {
   };
 }
 
-function nodeToWire(node: StorageNode): coordinatorV1.StorageNode {
+/** `health` only for a node listed with it. */
+function nodeToWire(node: ProbedStorageNode): coordinatorV1.StorageNode {
   return {
     nodeId: node.nodeId,
     host: node.host,
     port: node.port,
     status: node.status,
     virtualNodes: node.virtualNodes,
+    health: node.health && healthProbeToWire(node.health),
+  };
+}
+
+function healthProbeToWire(probe: NodeHealthProbe): coordinatorV1.NodeHealthProbe {
+  if (!probe.answered) {
+    return {
+      answered: false,
+      serving: false,
+      approximateKeyCount: -1n,
+      hintsPending: 0n,
+      freeDiskBytes: 0n,
+      error: probe.error,
+    };
+  }
+  return {
+    answered: true,
+    serving: probe.serving,
+    approximateKeyCount: BigInt(probe.approximateKeyCount),
+    hintsPending: BigInt(probe.hintsPending),
+    freeDiskBytes: BigInt(probe.freeDiskBytes),
+    error: '',
   };
 }
 
@@ -217,9 +241,13 @@ export function createCoordinatorHandlers(
         return { migrationId: removed.migrationId };
       },
     ),
-    listStorageNodes: rpc(deps, 'list_storage_nodes', async () => ({
-      nodes: (await admin.listStorageNodes()).map(nodeToWire),
-    })),
+    listStorageNodes: rpc(
+      deps,
+      'list_storage_nodes',
+      async (r: coordinatorV1.ListStorageNodesRequest) => ({
+        nodes: (await admin.listStorageNodes(r.includeHealth)).map(nodeToWire),
+      }),
+    ),
     getMigrationStatus: rpc(
       deps,
       'get_migration_status',

@@ -15,6 +15,7 @@ import {
   versionSetToWire,
   type ConflictPolicy,
 } from '@pairdb/wire-contract';
+import type { NodeHealthReport } from '../node-health-probes';
 import { ReplicaFailure } from '../replicas/replica-failure';
 import type { ReplicaNode } from '../replicas/replica-transport';
 import { failureFromStatus } from '../replicas/storage-replies';
@@ -196,6 +197,17 @@ export class StorageAdminClient {
     return { keysDropped: Number(reply.keysDropped), lastKey: reply.lastKey, done: reply.done };
   }
 
+  /** The node's report of itself; within `timeoutMs`, by default the client's timeout. */
+  async health(node: ReplicaNode, timeoutMs = this.timeoutMs): Promise<NodeHealthReport> {
+    const reply = await this.unary(node, 'healthCheck', {}, timeoutMs);
+    return {
+      serving: reply.serving,
+      approximateKeyCount: Number(reply.approximateKeyCount),
+      hintsPending: Number(reply.hintsPending),
+      freeDiskBytes: Number(reply.freeDiskBytes),
+    };
+  }
+
   /** Whether the node answers a health check within the timeout. */
   async reachable(node: ReplicaNode): Promise<boolean> {
     try {
@@ -227,6 +239,7 @@ export class StorageAdminClient {
     node: ReplicaNode,
     method: M,
     request: Parameters<storageV1.StorageServiceClient[M]>[0],
+    timeoutMs = this.timeoutMs,
   ): Promise<UnaryReply<M>> {
     const client = this.client(node);
     const call = client[method].bind(client) as unknown as (
@@ -235,7 +248,7 @@ export class StorageAdminClient {
       callback: (error: ServiceError | null, reply: UnaryReply<M>) => void,
     ) => void;
     return new Promise((resolve, reject) =>
-      call(request, { deadline: Date.now() + this.timeoutMs }, (error, reply) =>
+      call(request, { deadline: Date.now() + timeoutMs }, (error, reply) =>
         error ? reject(failureOf(node, error)) : resolve(reply),
       ),
     );

@@ -168,8 +168,9 @@ export class CoordinatorClient {
   migration(migrationId: string) {
     return unary(this.raw.getMigrationStatus.bind(this.raw), { migrationId });
   }
-  listNodes() {
-    return unary(this.raw.listStorageNodes.bind(this.raw), {});
+  /** With `includeHealth`, each node not inactive carries what the coordinator's probe found. */
+  listNodes(includeHealth = false) {
+    return unary(this.raw.listStorageNodes.bind(this.raw), { includeHealth });
   }
   startRepair(r: Partial<coordinatorV1.StartRepairRequest>) {
     return unary(

@@ -7,6 +7,8 @@ import {
   UnreachableNodeRemovalError,
 } from '../../src/admin-service';
 import { InvalidArgumentError } from '../../src/errors';
+import type { NodeHealthReport } from '../../src/node-health-probes';
+import { ReplicaFailure } from '../../src/replicas/replica-failure';
 import {
   MigrationRunningError,
   NodeCountBelowReplicationFactorError,
@@ -25,6 +27,18 @@ describe('admin service over the embedded metadata store', () => {
   let ringChanges = 0;
   /** Node ids the fake health check says are down. */
   const down = new Set<string>();
+  /** Each fake HealthCheck asked: node id and deadline. */
+  const probed: Array<[string, number]> = [];
+  const checks = {
+    reachable: async (node: { nodeId: string }) => !down.has(node.nodeId),
+    health: async (node: { nodeId: string }, timeoutMs: number): Promise<NodeHealthReport> => {
+      probed.push([node.nodeId, timeoutMs]);
+      if (down.has(node.nodeId)) {
+        throw new ReplicaFailure(node.nodeId, 'unreachable', 'connect ECONNREFUSED 127.0.0.1:7000');
+      }
+      return { serving: true, approximateKeyCount: 42, hintsPending: 3, freeDiskBytes: 1_000 };
+    },
+  };
 
   const dir = mkdtempSync(path.join(tmpdir(), 'pairdb-admin-'));
 
@@ -36,7 +50,7 @@ describe('admin service over the embedded metadata store', () => {
       async () => {
         ringChanges++;
       },
-      async (node) => !down.has(node.nodeId),
+      checks,
     );
   });
 
@@ -63,6 +77,48 @@ describe('admin service over the embedded metadata store', () => {
     expect((await admin.listStorageNodes()).find((n) => n.nodeId === 'n4')?.status).toBe(
       'inactive',
     );
+  });
+
+  it('lists health only when asked: a down node as not answered with why, inactive ones unprobed', async () => {
+    probed.length = 0;
+    expect((await admin.listStorageNodes()).every((n) => n.health === undefined)).toBe(true);
+    expect(probed).toEqual([]);
+    down.add('n2');
+    try {
+      const listed = await admin.listStorageNodes(true);
+      expect(listed.map((n) => [n.nodeId, n.health])).toEqual([
+        [
+          'n1',
+          {
+            answered: true,
+            serving: true,
+            approximateKeyCount: 42,
+            hintsPending: 3,
+            freeDiskBytes: 1_000,
+          },
+        ],
+        ['n2', { answered: false, error: 'connect ECONNREFUSED 127.0.0.1:7000' }],
+        [
+          'n3',
+          {
+            answered: true,
+            serving: true,
+            approximateKeyCount: 42,
+            hintsPending: 3,
+            freeDiskBytes: 1_000,
+          },
+        ],
+        ['n4', undefined],
+      ]);
+      // Each probe has the short status deadline, not the storage write timeout.
+      expect(probed.sort()).toEqual([
+        ['n1', 2_000],
+        ['n2', 2_000],
+        ['n3', 2_000],
+      ]);
+    } finally {
+      down.delete('n2');
+    }
   });
 
   it('creates a tenant with RF 3 and lww when neither is given', async () => {
@@ -129,7 +185,7 @@ describe('admin service over the embedded metadata store', () => {
         empty,
         new TenantCache(empty),
         () => Promise.resolve(),
-        async () => true,
+        checks,
         32,
       );
       const defaulted = await configured.addStorageNode('n-default', '127.0.0.1', 7002, 0);
