@@ -93,6 +93,8 @@ describeWithDocker('the docker-compose stack', () => {
       'storage-node-1@storage-node-1:active',
       'storage-node-2@storage-node-2:active',
     ]);
+    // Names the host cannot resolve: the coordinator probes them for `pairdb status`.
+    expect(pairdb(1, 'status')).toContain('3 storage nodes registered, 3 in the ring, 3 up');
   });
 
   it('keeps QUORUM writes going while a storage node is SIGKILLed, and the node comes back', async () => {
