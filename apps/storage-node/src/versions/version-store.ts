@@ -307,11 +307,13 @@ export class VersionStore {
     const resolved = policy === 'lww' ? collapseToWinner(next) : next;
     const bounded = applyBounds(resolved, this.bounds);
     if (bounded.collapsed) this.events.onSiblingCapCollapse?.();
-    const bytes = Buffer.from(encodeVersionSet(bounded.set));
+    const encoded = encodeVersionSet(bounded.set);
+    // A view of the encoding, not a copy.
+    const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     const previous = current === PREVIOUS_UNREADABLE ? current : current?.bytes;
     if (skipEqual && current && current !== PREVIOUS_UNREADABLE) {
-      if (Buffer.from(encodeVersionSet(current.set)).equals(bytes))
-        return this.unchanged(engineKey, current.set);
+      // The encoding is canonical: the stored bytes need no re-encoding to compare.
+      if (current.bytes.equals(bytes)) return this.unchanged(engineKey, current.set);
     }
     // Whether a damaged key held a receipt is unknown: deleting one that is not there is harmless.
     const mayHoldReceipt =
