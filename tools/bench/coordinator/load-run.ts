@@ -2,6 +2,7 @@
 // each group of server processes used while its measured window was open.
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { killOnExit } from './exit-cleanup';
 import { startCpuWindow, type CpuGroups } from './process-cpu';
 import type { CpuCores } from './report';
 import type { LoadMessage, LoadPlan, LoadResult } from './workload';
@@ -20,7 +21,7 @@ export class LoadRunError extends Error {
 
 /** A child process running one of this folder's TypeScript files, with an IPC channel. */
 export function forkTypeScript(file: string): ChildProcess {
-  return fork(path.join(__dirname, file), [], {
+  const child = fork(path.join(__dirname, file), [], {
     execArgv: TS_EXEC_ARGV,
     env: {
       ...process.env,
@@ -28,6 +29,8 @@ export function forkTypeScript(file: string): ChildProcess {
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  killOnExit(child);
+  return child;
 }
 
 /** What one load run measured, and the CPU cores each group of processes used meanwhile. */
