@@ -1,95 +1,31 @@
 // The coordinator benchmark (`npx nx run coordinator:bench`,
-// docs/architecture.md#performance-design): QUORUM write and read throughput and p50/p99 of a real
-// cluster (3 storage nodes + 1 coordinator from the production bundles, RF 3) beside a bare grpc-js
-// echo server measured in the same run, and their ratios. For each storage sync policy (one fresh
-// cluster each) and each client count it runs echo, then write (new keys), then read (random keys
-// written before in the pass), each in a fresh load-generator process. Prints the figures; asserts
-// nothing.
-import { fork, type ChildProcess } from 'node:child_process';
+// docs/architecture.md#performance-design, docs/benchmarks.md): QUORUM write and read throughput
+// and p50/p99 of a real cluster (3 storage nodes + 1 coordinator from the production bundles,
+// RF 3) beside a bare grpc-js echo server and a 3-member etcd cluster (when `etcd` is on PATH)
+// measured in the same run, and their ratios. For each storage sync policy (one fresh cluster
+// each) and each client count it runs echo, then write (new keys), then etcd-put (new keys, the
+// same sizes), then read (random keys written before in the pass), each in a fresh
+// load-generator process. `--scale` measures writes on bigger clusters instead (scale.ts).
+// Prints the figures; asserts nothing.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { BenchCluster, REPLICATION_FACTOR, STORAGE_NODE_COUNT, type SyncPolicy } from './cluster';
-import { startCpuWindow, type CpuGroups } from './process-cpu';
+import { ETCD_INSTALL_HINT, ETCD_MEMBER_COUNT, EtcdCluster, findEtcd } from './etcd-cluster';
+import { forkTypeScript, LoadRunError, runLoad, type MeasuredRun } from './load-run';
+import { dropLeftoverDatabases } from './metadata-database';
+import type { CpuGroups } from './process-cpu';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
-import {
-  formatTable,
-  reportRow,
-  targetChecks,
-  type BenchReport,
-  type BenchSetup,
-  type CpuCores,
-  type ReportRow,
-} from './report';
+import { formatTable, reportRow, targetChecks, type BenchReport, type ReportRow } from './report';
+import { runScale } from './scale';
+import { formatScaleTable } from './scale-report';
 import {
   BENCH_CONSISTENCY,
   echoPayloadBytes,
   KEY_BYTES,
-  VALUE_BYTES,
-  type LoadMessage,
   type LoadPlan,
-  type LoadResult,
   type WorkloadName,
 } from './workload';
-
-const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
-const TS_EXEC_ARGV = ['--require', '@swc-node/register'];
-/** Beyond warm-up and window, a load run gets this long to finish its last calls and report. */
-const LOAD_RUN_SLACK_MS = 30_000;
-
-export class LoadRunError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LoadRunError';
-  }
-}
-
-function forkTypeScript(file: string): ChildProcess {
-  return fork(path.join(__dirname, file), [], {
-    execArgv: TS_EXEC_ARGV,
-    env: {
-      ...process.env,
-      SWC_NODE_PROJECT: path.join(WORKSPACE_ROOT, 'tsconfig.base.json'),
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-/** What one load run measured, and the CPU cores each group of processes used meanwhile. */
-interface MeasuredRun {
-  readonly result: LoadResult;
-  readonly cpuCores: CpuCores;
-}
-
-/** Runs one plan in a fresh load-generator process. */
-function runLoad(plan: LoadPlan, servers: CpuGroups): Promise<MeasuredRun> {
-  const child = forkTypeScript('load-generator.ts');
-  const groups: CpuGroups = { ...servers, loadGenerator: [child.pid!] };
-  let closeWindow: (() => Record<string, number | null>) | undefined;
-  let cpuCores: CpuCores = {};
-  return new Promise<MeasuredRun>((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        child.kill('SIGKILL');
-        reject(new LoadRunError(`${plan.workload}/${plan.clients} did not finish`));
-      },
-      plan.warmupMs + plan.durationMs + LOAD_RUN_SLACK_MS,
-    );
-    child.on('message', (message: LoadMessage) => {
-      if (message.kind === 'window-open') closeWindow = startCpuWindow(groups);
-      if (message.kind === 'window-closed' && closeWindow) cpuCores = closeWindow();
-      if (message.kind === 'result') {
-        clearTimeout(timer);
-        resolve({ result: message.result, cpuCores });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new LoadRunError(`${plan.workload}/${plan.clients}: load generator exited ${code}`));
-    });
-    child.send(plan);
-  });
-}
 
 interface EchoServer {
   readonly address: string;
@@ -106,43 +42,66 @@ async function startEchoServer(): Promise<EchoServer> {
   return { address: `127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-/** One cluster with one sync policy: echo, write and read at every client count. */
+/** The servers every pass compares the cluster with, started once for the whole run. */
+interface Baselines {
+  readonly echo: EchoServer;
+  readonly etcd: EtcdCluster | undefined;
+  /** The first key no etcd-put has written yet, across passes. */
+  etcdNextKey: number;
+}
+
+/** One cluster with one sync policy: every workload at every client count. */
 async function runPass(
   options: BenchOptions,
+  workloads: readonly WorkloadName[],
   sync: SyncPolicy,
-  echoServer: EchoServer,
+  baselines: Baselines,
   progress: (text: string) => void,
 ): Promise<ReportRow[]> {
   const cluster = await BenchCluster.start({
     syncPolicy: sync,
     profileDir: options.profileDir,
   });
+  const target = (workload: WorkloadName): { addresses: string[]; servers: CpuGroups } => {
+    if (workload === 'echo') {
+      return { addresses: [baselines.echo.address], servers: { server: [baselines.echo.pid] } };
+    }
+    if (workload === 'etcd-put') {
+      const etcd = baselines.etcd!;
+      return { addresses: etcd.clientAddresses, servers: { storageNodes: etcd.pids } };
+    }
+    return {
+      addresses: cluster.coordinatorAddresses,
+      servers: { server: cluster.pids.coordinator, storageNodes: cluster.pids.storageNodes },
+    };
+  };
   const rows: ReportRow[] = [];
   let keyCount = 0;
   try {
     for (const clients of options.clients) {
-      const plan = (workload: WorkloadName): LoadPlan => ({
-        workload,
-        address: workload === 'echo' ? echoServer.address : cluster.coordinatorAddress,
-        clients,
-        warmupMs: options.warmupMs,
-        durationMs: options.durationMs,
-        keyOffset: keyCount,
-        keyCount,
-      });
-      progress(`sync=${sync}: ${options.workloads.join(', ')} at ${clients} clients`);
+      progress(`sync=${sync}: ${workloads.join(', ')} at ${clients} clients`);
       const runs: MeasuredRun[] = [];
-      for (const workload of options.workloads) {
-        const servers: CpuGroups =
-          workload === 'echo'
-            ? { server: [echoServer.pid] }
-            : { server: cluster.pids.coordinator, storageNodes: cluster.pids.storageNodes };
-        const run = await runLoad(plan(workload), servers);
+      for (const workload of workloads) {
+        const { addresses, servers } = target(workload);
+        const keyOffset = workload === 'etcd-put' ? baselines.etcdNextKey : keyCount;
+        const plan: LoadPlan = {
+          workload,
+          addresses,
+          clients,
+          warmupMs: options.warmupMs,
+          durationMs: options.durationMs,
+          valueBytes: options.valueBytes,
+          keyOffset,
+          keyCount,
+        };
+        const run = await runLoad(plan, servers);
         if (workload === 'write') keyCount = run.result.nextKeyIndex;
+        if (workload === 'etcd-put') baselines.etcdNextKey = run.result.nextKeyIndex;
         runs.push(run);
       }
-      const echo = runs.find((run) => run.result.workload === 'echo')?.result;
-      rows.push(...runs.map((run) => reportRow(run.result, run.cpuCores, echo, sync)));
+      const of = (name: WorkloadName) => runs.find((run) => run.result.workload === name)?.result;
+      const compared = { echo: of('echo'), etcd: of('etcd-put') };
+      rows.push(...runs.map((run) => reportRow(run.result, run.cpuCores, compared, sync)));
     }
   } finally {
     await cluster.stop();
@@ -150,19 +109,61 @@ async function runPass(
   return rows;
 }
 
-function setupOf(options: BenchOptions): Omit<BenchSetup, 'loadAverageAtEnd'> {
+/** The etcd cluster if etcd-put is to run and etcd is on PATH; otherwise why not, as a note. */
+async function startEtcd(
+  options: BenchOptions,
+): Promise<{ etcd: EtcdCluster | undefined; note: string | undefined }> {
+  if (!options.workloads.includes('etcd-put')) return { etcd: undefined, note: undefined };
+  const binary = findEtcd();
+  if (!binary) {
+    return {
+      etcd: undefined,
+      note: `etcd-put skipped: no etcd on PATH (install it: ${ETCD_INSTALL_HINT})`,
+    };
+  }
+  return { etcd: await EtcdCluster.start(binary), note: undefined };
+}
+
+async function runComparison(
+  options: BenchOptions,
+  progress: (text: string) => void,
+): Promise<BenchReport> {
+  const loadAverageAtStart = loadavg()[0]!;
+  const echo = await startEchoServer();
+  let etcd: EtcdCluster | undefined;
+  let note: string | undefined;
+  const rows: ReportRow[] = [];
+  try {
+    ({ etcd, note } = await startEtcd(options));
+    if (note) progress(note);
+    const workloads = options.workloads.filter((name) => name !== 'etcd-put' || etcd);
+    const baselines: Baselines = { echo, etcd, etcdNextKey: 0 };
+    for (const sync of options.syncPolicies) {
+      rows.push(...(await runPass(options, workloads, sync, baselines, progress)));
+    }
+  } finally {
+    echo.stop();
+    await etcd?.stop();
+  }
   return {
-    storageNodes: STORAGE_NODE_COUNT,
-    replicationFactor: REPLICATION_FACTOR,
-    consistency: BENCH_CONSISTENCY,
-    keyBytes: KEY_BYTES,
-    valueBytes: VALUE_BYTES,
-    echoPayloadBytes: echoPayloadBytes(),
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    cpus: cpus().length,
-    nodeVersion: process.version,
-    loadAverageAtStart: loadavg()[0]!,
+    setup: {
+      storageNodes: STORAGE_NODE_COUNT,
+      replicationFactor: REPLICATION_FACTOR,
+      consistency: BENCH_CONSISTENCY,
+      keyBytes: KEY_BYTES,
+      valueBytes: options.valueBytes,
+      echoPayloadBytes: echoPayloadBytes(options.valueBytes),
+      etcd: etcd ? { version: etcd.version, members: ETCD_MEMBER_COUNT } : undefined,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      cpus: cpus().length,
+      nodeVersion: process.version,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg()[0]!,
+    },
+    rows,
+    targets: targetChecks(rows),
+    notes: note ? [note] : [],
   };
 }
 
@@ -180,22 +181,13 @@ async function main(): Promise<void> {
     return;
   }
   const progress = (text: string) => console.error(`bench: ${text}`);
-  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
-  const setup = setupOf(options);
-  const echo = await startEchoServer();
-  const rows: ReportRow[] = [];
-  try {
-    for (const sync of options.syncPolicies) {
-      rows.push(...(await runPass(options, sync, echo, progress)));
-    }
-  } finally {
-    echo.stop();
+  if (options.scale) {
+    const report = await runScale(options, progress);
+    console.log(options.json ? JSON.stringify(report) : formatScaleTable(report));
+    return;
   }
-  const report: BenchReport = {
-    setup: { ...setup, loadAverageAtEnd: loadavg()[0]! },
-    rows,
-    targets: targetChecks(rows),
-  };
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+  const report = await runComparison(options, progress);
   console.log(options.json ? JSON.stringify(report) : formatTable(report));
   if (options.profileDir) {
     const profiles = readdirSync(options.profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -203,7 +195,14 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('SIGINT', () => process.exit(130));
+// Child processes and temp dirs go on exit (exit-cleanup.ts); a metadata database needs a call
+// to PostgreSQL first. A second Ctrl-C does not wait for it.
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  void dropLeftoverDatabases().finally(() => process.exit(130));
+});
 main().catch((error: Error) => {
   console.error(`bench: ${error.message}`);
   process.exit(1);

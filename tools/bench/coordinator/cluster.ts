@@ -1,16 +1,24 @@
-// The cluster under test: 3 storage nodes and 1 coordinator, each a child process running its
-// production esbuild bundle (apps/*/dist/main.js, built by the bench target's dependencies) on
-// 127.0.0.1 with free ports and data in a temp dir that stop() removes. Nodes are registered and
-// the RF 3 tenant created through the coordinator's public gRPC API.
+// The cluster under test: 3 storage nodes and 1 coordinator by default (the scale figures start
+// more of either), each a child process running its production esbuild bundle
+// (apps/*/dist/main.js, built by the bench target's dependencies) on 127.0.0.1 with free ports
+// and data in a temp dir that stop() removes. Nodes are registered and the RF 3 tenant created
+// through the first coordinator's public gRPC API. One coordinator keeps its metadata in PGlite;
+// several share a fresh PostgreSQL database (metadata-database.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { coordinatorV1 } from '@pairdb/proto';
+import { freePort } from '@pairdb/test-ports';
+import { addStorageNode, createTenant, writeKey } from './coordinator-calls';
+import { killOnExit, removeDir, removeOnExit } from './exit-cleanup';
+import { createMetadataDatabase, type MetadataDatabase } from './metadata-database';
 import { BENCH_TENANT_ID } from './workload';
+
+// The migration and anti-entropy benchmarks take it from here.
+export { freePort };
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 export const COORDINATOR_BUNDLE = path.join(WORKSPACE_ROOT, 'apps/coordinator/dist/main.js');
@@ -22,10 +30,14 @@ export const REPLICATION_FACTOR = 3;
 const START_TIMEOUT_MS = 60_000;
 /** A SIGTERM drain longer than this is a hang: the process is killed. */
 const STOP_TIMEOUT_MS = 15_000;
-/** Admin calls during set-up. */
-const ADMIN_DEADLINE_MS = 10_000;
 /** Lines of a child's stderr kept to explain a failed start. */
 const STDERR_LINES_KEPT = 20;
+/** Pause between readiness writes while a coordinator is not serving yet. */
+const READINESS_RETRY_MS = 200;
+/** Outside the bench key shape (benchKey), so no workload ever reads or counts it. */
+const READINESS_KEY = 'bench-readiness';
+/** Each coordinator's metadata pool minimum when they share PostgreSQL. */
+const METADATA_CONNECTIONS_MIN = 2;
 /** Set to a directory to keep each child's JSON log there as <name>.log (where the time goes). */
 const LOG_DIR = process.env['PAIRDB_BENCH_LOG_DIR'];
 
@@ -36,23 +48,6 @@ export class ClusterStartError extends Error {
     super(message);
     this.name = 'ClusterStartError';
   }
-}
-
-/** Every child still running and every data dir still present, cleaned up if the benchmark
- * itself dies (an error, Ctrl-C). */
-const running = new Set<ChildProcess>();
-const dataRoots = new Set<string>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-  for (const root of dataRoots) rmSync(root, { recursive: true, force: true });
-});
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** One server process, ready once its JSON log says `readyMessage`. */
@@ -84,13 +79,8 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    running.add(child);
-    this.exited = new Promise((resolve) =>
-      child.on('exit', () => {
-        running.delete(child);
-        resolve();
-      }),
-    );
+    killOnExit(child);
+    this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
     const stderr: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (line) => {
       stderr.push(line);
@@ -142,14 +132,25 @@ export interface ClusterOptions {
   /** Folder for V8 CPU profiles of every server process (`node --cpu-prof`), named
    * `<process>-sync-<policy>.cpuprofile`; none if undefined. */
   readonly profileDir?: string;
+  /** Coordinators in front of the storage nodes (default 1); more than one needs `postgresUrl`. */
+  readonly coordinators?: number;
+  /** Storage nodes (default STORAGE_NODE_COUNT). */
+  readonly storageNodes?: number;
+  /** A PostgreSQL server on which the cluster creates a fresh database for the coordinators'
+   * shared metadata and drops it on stop; undefined: PGlite inside the only coordinator. */
+  readonly postgresUrl?: string;
 }
 
 export class BenchCluster {
+  private readonly storageNodes: ServiceProcess[] = [];
+  private readonly coordinators: ServiceProcess[] = [];
+  private database: MetadataDatabase | undefined;
+  /** host:port of each coordinator's gRPC server, in start order. */
+  readonly coordinatorAddresses: string[] = [];
+
   private constructor(
     private readonly root: string,
-    private readonly processes: readonly ServiceProcess[],
-    /** host:port of the coordinator's gRPC server. */
-    readonly coordinatorAddress: string,
+    private readonly options: ClusterOptions,
   ) {}
 
   static async start(options: ClusterOptions): Promise<BenchCluster> {
@@ -160,70 +161,131 @@ export class BenchCluster {
         );
       }
     }
+    const coordinators = options.coordinators ?? 1;
+    if (coordinators > 1 && !options.postgresUrl) {
+      throw new ClusterStartError(
+        `${coordinators} coordinators share one metadata store, which needs PostgreSQL`,
+      );
+    }
     const root = mkdtempSync(path.join(tmpdir(), 'pairdb-bench-'));
-    dataRoots.add(root);
-    const processes: ServiceProcess[] = [];
+    removeOnExit(root);
+    const cluster = new BenchCluster(root, options);
     try {
-      const nodes = await startStorageNodes(root, options, processes);
-      const coordinator = coordinatorProcess(root, {}, profilingArgs(options, 'coordinator'));
-      processes.push(coordinator);
-      const ready = await coordinator.start('"coordinator serving"');
-      const cluster = new BenchCluster(root, processes, `127.0.0.1:${String(ready['grpcPort'])}`);
-      await cluster.register(nodes);
+      await cluster.startProcesses(coordinators, options.storageNodes ?? STORAGE_NODE_COUNT);
       return cluster;
     } catch (error) {
-      await Promise.all(processes.map((p) => p.stop()));
-      rmSync(root, { recursive: true, force: true });
-      dataRoots.delete(root);
+      await cluster.stop();
       throw error;
     }
   }
 
-  /** Process ids of the coordinator and of the storage nodes, to measure their CPU use. */
+  /** Process ids of the coordinators and of the storage nodes, to measure their CPU use. */
   get pids(): { coordinator: number[]; storageNodes: number[] } {
-    const pids = this.processes.map((p) => p.pid!);
-    return { coordinator: pids.slice(-1), storageNodes: pids.slice(0, -1) };
+    return {
+      coordinator: this.coordinators.map((p) => p.pid!),
+      storageNodes: this.storageNodes.map((p) => p.pid!),
+    };
   }
 
   async stop(): Promise<void> {
-    // The coordinator first, so it never sees its nodes vanish mid-drain.
-    await this.processes[this.processes.length - 1]!.stop();
-    await Promise.all(this.processes.slice(0, -1).map((p) => p.stop()));
-    rmSync(this.root, { recursive: true, force: true });
-    dataRoots.delete(this.root);
+    // The coordinators first, so none sees its nodes vanish mid-drain.
+    await Promise.all(this.coordinators.map((p) => p.stop()));
+    await Promise.all(this.storageNodes.map((p) => p.stop()));
+    removeDir(this.root);
+    await this.database?.drop();
+  }
+
+  /** Nodes, then the first coordinator, which registers the nodes and creates the tenant; the
+   * others start after, so they read both from the shared metadata as they start. */
+  private async startProcesses(coordinators: number, storageNodes: number): Promise<void> {
+    const nodes = await this.startStorageNodes(storageNodes);
+    const settings: Record<string, string> = {};
+    if (this.options.postgresUrl) {
+      this.database = await createMetadataDatabase(this.options.postgresUrl);
+      settings['PAIRDB_PG_URL'] = this.database.url;
+      // The pool's default minimum (10) per coordinator is more than the benchmark needs of a
+      // PostgreSQL server other work may be using; metadata is off the write path.
+      settings['PAIRDB_DATABASE_MIN_CONNECTIONS'] = String(METADATA_CONNECTIONS_MIN);
+    }
+    await this.startCoordinator(0, settings);
+    await this.register(nodes);
+    await Promise.all(
+      Array.from({ length: coordinators - 1 }, (_, index) =>
+        this.startCoordinator(index + 1, settings),
+      ),
+    );
+    await Promise.all(this.coordinatorAddresses.map(writeUntilServed));
+  }
+
+  private async startStorageNodes(count: number): Promise<{ nodeId: string; port: number }[]> {
+    const nodes: { nodeId: string; port: number }[] = [];
+    for (let index = 0; index < count; index++) {
+      const nodeId = `node-${index + 1}`;
+      const port = await freePort();
+      nodes.push({ nodeId, port });
+      this.storageNodes.push(
+        storageNodeProcess(
+          this.root,
+          nodeId,
+          port,
+          this.options.syncPolicy,
+          profilingArgs(this.options, nodeId),
+        ),
+      );
+    }
+    await Promise.all(this.storageNodes.map((p) => p.start('"storage node serving"')));
+    return nodes;
+  }
+
+  private async startCoordinator(index: number, settings: Record<string, string>): Promise<void> {
+    const name = index === 0 ? 'coordinator' : `coordinator-${index + 1}`;
+    const coordinator = coordinatorProcess(
+      this.root,
+      settings,
+      profilingArgs(this.options, name),
+      name,
+    );
+    this.coordinators.push(coordinator);
+    const ready = await coordinator.start('"coordinator serving"');
+    this.coordinatorAddresses.push(`127.0.0.1:${String(ready['grpcPort'])}`);
   }
 
   private async register(nodes: readonly { nodeId: string; port: number }[]): Promise<void> {
     const client = new coordinatorV1.CoordinatorServiceClient(
-      this.coordinatorAddress,
+      this.coordinatorAddresses[0]!,
       credentials.createInsecure(),
     );
     try {
-      for (const node of nodes) {
-        await adminCall((done) =>
-          client.addStorageNode(
-            { nodeId: node.nodeId, host: '127.0.0.1', port: node.port, virtualNodes: 0 },
-            new Metadata(),
-            { deadline: Date.now() + ADMIN_DEADLINE_MS },
-            done,
-          ),
-        );
-      }
-      await adminCall((done) =>
-        client.createTenant(
-          {
-            tenantId: BENCH_TENANT_ID,
-            replicationFactor: REPLICATION_FACTOR,
-            conflictResolution: 'lww',
-          },
-          new Metadata(),
-          { deadline: Date.now() + ADMIN_DEADLINE_MS },
-          done,
-        ),
-      );
+      for (const node of nodes) await addStorageNode(client, node);
+      await createTenant(client, {
+        tenantId: BENCH_TENANT_ID,
+        replicationFactor: REPLICATION_FACTOR,
+      });
     } finally {
       client.close();
     }
+  }
+}
+
+/** Resolves once a QUORUM write through the coordinator at `address` succeeds: it knows the
+ * tenant and reaches the nodes. */
+async function writeUntilServed(address: string): Promise<void> {
+  const client = new coordinatorV1.CoordinatorServiceClient(address, credentials.createInsecure());
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  try {
+    for (;;) {
+      try {
+        await writeKey(client, BENCH_TENANT_ID, READINESS_KEY, 'quorum');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new ClusterStartError(`${address} serves no write: ${(error as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, READINESS_RETRY_MS));
+      }
+    }
+  } finally {
+    client.close();
   }
 }
 
@@ -234,24 +296,6 @@ function profilingArgs(options: ClusterOptions, name: string): string[] {
     `--cpu-prof-dir=${options.profileDir}`,
     `--cpu-prof-name=${name}-sync-${options.syncPolicy}.cpuprofile`,
   ];
-}
-
-async function startStorageNodes(
-  root: string,
-  options: ClusterOptions,
-  processes: ServiceProcess[],
-): Promise<{ nodeId: string; port: number }[]> {
-  const nodes: { nodeId: string; port: number }[] = [];
-  for (let index = 0; index < STORAGE_NODE_COUNT; index++) {
-    const nodeId = `node-${index + 1}`;
-    const port = await freePort();
-    nodes.push({ nodeId, port });
-    processes.push(
-      storageNodeProcess(root, nodeId, port, options.syncPolicy, profilingArgs(options, nodeId)),
-    );
-  }
-  await Promise.all(processes.map((p) => p.start('"storage node serving"')));
-  return nodes;
 }
 
 /** A storage node with its data in `root`/`nodeId`, serving gRPC on 127.0.0.1:`port`. */
@@ -283,19 +327,21 @@ export function storageNodeDataDir(root: string, nodeId: string): string {
   return path.join(root, nodeId);
 }
 
-/** The coordinator, its metadata (PGlite) in `root`/coordinator, ports chosen by the OS;
- * `settings` adds or overrides PAIRDB_* variables. */
+/** A coordinator named `name` (node id `<name>-bench`), its data (PGlite metadata unless
+ * `settings` names a database) in `root`/`name`, ports chosen by the OS; `settings` adds or
+ * overrides PAIRDB_* variables. */
 export function coordinatorProcess(
   root: string,
   settings: Record<string, string>,
   nodeArgs: readonly string[] = [],
+  name = 'coordinator',
 ): ServiceProcess {
   return new ServiceProcess(
-    'coordinator',
+    name,
     COORDINATOR_BUNDLE,
     {
-      PAIRDB_NODE_ID: 'coordinator-bench',
-      PAIRDB_DATA_DIR: path.join(root, 'coordinator'),
+      PAIRDB_NODE_ID: `${name}-bench`,
+      PAIRDB_DATA_DIR: path.join(root, name),
       PAIRDB_SERVER_HOST: '127.0.0.1',
       PAIRDB_SERVER_PORT: '0',
       PAIRDB_HTTP_HOST: '127.0.0.1',
@@ -306,11 +352,5 @@ export function coordinatorProcess(
       ...settings,
     },
     nodeArgs,
-  );
-}
-
-function adminCall<T>(call: (done: (error: ServiceError | null, value: T) => void) => void) {
-  return new Promise<T>((resolve, reject) =>
-    call((error, value) => (error ? reject(error) : resolve(value))),
   );
 }

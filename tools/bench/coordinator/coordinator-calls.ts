@@ -30,7 +30,13 @@ export function addStorageNode(
 ): Promise<coordinatorV1.AddStorageNodeResponse> {
   return call((done) =>
     client.addStorageNode(
-      { nodeId: node.nodeId, host: '127.0.0.1', port: node.port, virtualNodes: 0 },
+      {
+        nodeId: node.nodeId,
+        host: '127.0.0.1',
+        port: node.port,
+        virtualNodes: 0,
+        acceptRegistered: false,
+      },
       new Metadata(),
       callOptions(),
       done,

@@ -1,12 +1,20 @@
 // Child process: one load run. It receives a LoadPlan over IPC, runs `clients` callers in closed
 // loop (each sends its next call when the previous one answers) for the warm-up and then the
 // measured window, and sends back a LoadResult. It runs apart from the servers it measures, so
-// its own work never shares their event loop. All callers share one grpc-js channel (one HTTP/2
-// connection), as an application's client would.
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+// its own work never shares their event loop. All callers share one grpc-js channel, as an
+// application's client would: one HTTP/2 connection to one server, or one to each of several
+// servers (coordinators, etcd members) with calls spread over them round robin.
+import {
+  credentials,
+  Metadata,
+  type ChannelOptions,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { coordinatorV1 } from '@pairdb/proto';
 import { build as buildHistogram } from 'hdr-histogram-js';
 import { EchoClient } from './echo-service';
+import { etcdKvClient } from './etcd-kv';
 import {
   BENCH_CONSISTENCY,
   BENCH_TENANT_ID,
@@ -44,21 +52,48 @@ interface WorkloadCalls {
   nextKeyIndex(): number;
 }
 
+/** The channel for `addresses`: one server as it is; several as one target whose calls go
+ * round robin over them, as etcd's own client balances over its endpoints. */
+function channel(addresses: readonly string[]): { target: string; options: ChannelOptions } {
+  if (addresses.length === 1) return { target: addresses[0]!, options: {} };
+  return {
+    target: `ipv4:${addresses.join(',')}`,
+    options: {
+      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    },
+  };
+}
+
 function workloadCalls(plan: LoadPlan): WorkloadCalls {
   const insecure = credentials.createInsecure();
+  const { target, options } = channel(plan.addresses);
+  const value = benchValue(plan.valueBytes);
+  let nextKeyIndex = plan.keyOffset;
   if (plan.workload === 'echo') {
-    const client = new EchoClient(plan.address, insecure) as unknown as EchoCaller;
-    const payload = Buffer.alloc(echoPayloadBytes(), 0x61);
+    const client = new EchoClient(target, insecure, options) as unknown as EchoCaller;
+    const payload = Buffer.alloc(echoPayloadBytes(plan.valueBytes), 0x61);
     return {
       client,
       issue: (done) => client.echo(payload, new Metadata(), callOptions(), done),
-      nextKeyIndex: () => plan.keyOffset,
+      nextKeyIndex: () => nextKeyIndex,
     };
   }
-  const client = new coordinatorV1.CoordinatorServiceClient(plan.address, insecure);
+  if (plan.workload === 'etcd-put') {
+    const client = etcdKvClient(target, insecure, options);
+    return {
+      client,
+      issue: (done) =>
+        client.Put(
+          { key: Buffer.from(benchKey(nextKeyIndex++)), value },
+          new Metadata(),
+          callOptions(),
+          done,
+        ),
+      nextKeyIndex: () => nextKeyIndex,
+    };
+  }
+  const client = new coordinatorV1.CoordinatorServiceClient(target, insecure, options);
   if (plan.workload === 'write') {
-    const value = benchValue();
-    let nextKeyIndex = plan.keyOffset;
     return {
       client,
       issue: (done) =>
@@ -85,7 +120,7 @@ function workloadCalls(plan: LoadPlan): WorkloadCalls {
         callOptions(),
         done,
       ),
-    nextKeyIndex: () => plan.keyOffset,
+    nextKeyIndex: () => nextKeyIndex,
   };
 }
 

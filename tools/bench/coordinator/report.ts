@@ -1,6 +1,6 @@
-// The benchmark's output: every run beside the echo run of the same pass and client count, as a
-// table or one JSON object. The targets of docs/architecture.md#performance-design are printed
-// with the figures, never asserted.
+// The benchmark's output: every run beside the echo run and the etcd run of the same pass and
+// client count, as a table or one JSON object. The targets are printed with the figures, never
+// asserted.
 import type { SyncPolicy } from './cluster';
 import type { LoadResult } from './workload';
 
@@ -14,9 +14,17 @@ export const WRITE_THROUGHPUT_RATIO_TARGET = 0.7;
  * same concurrency.
  */
 export const WRITE_P99_RATIO_TARGET = 2;
+/** docs/benchmarks.md#coordinator-vs-a-bare-grpc-echo-and-etcd: QUORUM writes at least this
+ * multiple of a 3-member etcd's Put throughput at the same concurrency... */
+export const ETCD_THROUGHPUT_RATIO_TARGET = 1.5;
+/** ...with a p99 no higher than etcd's. */
+export const ETCD_P99_RATIO_TARGET = 1;
+/** etcd fsyncs its WAL before answering: only writes that fsync too are held to its figures. */
+const ETCD_COMPARABLE_SYNC: SyncPolicy = 'always';
 
 /** CPU cores used during the measured window by the server (the echo server or the
- * coordinator), all storage nodes together, and the load generator; null where unknown. */
+ * coordinators), the storage nodes together (for etcd-put, the etcd members), and the load
+ * generator; null where unknown. */
 export interface CpuCores {
   readonly server?: number | null;
   readonly storageNodes?: number | null;
@@ -31,9 +39,17 @@ export interface ReportRow extends LoadResult {
   readonly throughputRatio: number;
   /** p99 divided by the echo p99 of the same pass and client count. */
   readonly p99Ratio: number;
+  /** write rows: ops/s divided by the etcd-put ops/s of the same pass and client count. */
+  readonly etcdThroughputRatio: number;
+  /** write rows: p50 divided by the etcd-put p50. */
+  readonly etcdP50Ratio: number;
+  /** write rows: p99 divided by the etcd-put p99. */
+  readonly etcdP99Ratio: number;
 }
 
 export interface TargetCheck {
+  /** What the writes are held to. */
+  readonly baseline: 'echo' | 'etcd';
   readonly sync: SyncPolicy;
   readonly clients: number;
   readonly throughputRatio: number;
@@ -48,6 +64,8 @@ export interface BenchSetup {
   readonly keyBytes: number;
   readonly valueBytes: number;
   readonly echoPayloadBytes: number;
+  /** `etcd --version`'s first line and the member count; undefined: etcd did not run. */
+  readonly etcd: { readonly version: string; readonly members: number } | undefined;
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly cpus: number;
@@ -62,36 +80,49 @@ export interface BenchReport {
   readonly setup: BenchSetup;
   readonly rows: readonly ReportRow[];
   readonly targets: readonly TargetCheck[];
+  /** What did not run, and why (etcd missing, say). */
+  readonly notes: readonly string[];
 }
 
-/** `echo` undefined (not run): the ratios are NaN, printed as '-'. */
+/** The baselines of one pass and client count; one not run makes its ratios NaN, printed '-'. */
+export interface Baselines {
+  readonly echo: LoadResult | undefined;
+  readonly etcd: LoadResult | undefined;
+}
+
 export function reportRow(
   result: LoadResult,
   cpuCores: CpuCores,
-  echo: LoadResult | undefined,
+  { echo, etcd }: Baselines,
   sync: SyncPolicy,
 ): ReportRow {
+  const versusEtcd = result.workload === 'write' && etcd !== undefined;
   return {
     ...result,
     cpuCores,
     sync,
     throughputRatio: echo ? result.operationsPerSecond / echo.operationsPerSecond : NaN,
     p99Ratio: echo ? result.p99Ms / echo.p99Ms : NaN,
+    etcdThroughputRatio: versusEtcd ? result.operationsPerSecond / etcd.operationsPerSecond : NaN,
+    etcdP50Ratio: versusEtcd ? result.p50Ms / etcd.p50Ms : NaN,
+    etcdP99Ratio: versusEtcd ? result.p99Ms / etcd.p99Ms : NaN,
   };
 }
 
-function ratio(value: number): string {
+export function ratio(value: number): string {
   return Number.isNaN(value) ? '-' : value.toFixed(2);
 }
 
-function cores(value: number | null | undefined): string {
+export function cores(value: number | null | undefined): string {
   return value === null || value === undefined ? '-' : value.toFixed(2);
 }
 
 export function targetChecks(rows: readonly ReportRow[]): TargetCheck[] {
-  return rows
-    .filter((row) => row.workload === 'write' && !Number.isNaN(row.throughputRatio))
+  const writes = rows.filter((row) => row.workload === 'write');
+  const versusEcho = writes
+    .filter((row) => !Number.isNaN(row.throughputRatio))
     .map((row) => ({
+      baseline: 'echo' as const,
       sync: row.sync,
       clients: row.clients,
       throughputRatio: row.throughputRatio,
@@ -100,6 +131,19 @@ export function targetChecks(rows: readonly ReportRow[]): TargetCheck[] {
         row.throughputRatio >= WRITE_THROUGHPUT_RATIO_TARGET &&
         row.p99Ratio <= WRITE_P99_RATIO_TARGET,
     }));
+  const versusEtcd = writes
+    .filter((row) => row.sync === ETCD_COMPARABLE_SYNC && !Number.isNaN(row.etcdThroughputRatio))
+    .map((row) => ({
+      baseline: 'etcd' as const,
+      sync: row.sync,
+      clients: row.clients,
+      throughputRatio: row.etcdThroughputRatio,
+      p99Ratio: row.etcdP99Ratio,
+      met:
+        row.etcdThroughputRatio >= ETCD_THROUGHPUT_RATIO_TARGET &&
+        row.etcdP99Ratio <= ETCD_P99_RATIO_TARGET,
+    }));
+  return [...versusEcho, ...versusEtcd];
 }
 
 const COLUMNS: readonly { title: string; cell: (row: ReportRow) => string }[] = [
@@ -111,6 +155,9 @@ const COLUMNS: readonly { title: string; cell: (row: ReportRow) => string }[] = 
   { title: 'p99 ms', cell: (row) => row.p99Ms.toFixed(2) },
   { title: 'ops/echo', cell: (row) => ratio(row.throughputRatio) },
   { title: 'p99/echo', cell: (row) => ratio(row.p99Ratio) },
+  { title: 'ops/etcd', cell: (row) => ratio(row.etcdThroughputRatio) },
+  { title: 'p50/etcd', cell: (row) => ratio(row.etcdP50Ratio) },
+  { title: 'p99/etcd', cell: (row) => ratio(row.etcdP99Ratio) },
   { title: 'errors', cell: (row) => String(row.errors) },
   { title: 'cpu server', cell: (row) => cores(row.cpuCores.server) },
   { title: 'cpu nodes', cell: (row) => cores(row.cpuCores.storageNodes) },
@@ -128,45 +175,81 @@ function cpuPerOperation(row: ReportRow): string {
 }
 const LEFT_ALIGNED = new Set(['sync', 'workload']);
 
-export function formatTable(report: BenchReport): string {
-  const { setup } = report;
-  const cells = report.rows.map((row) => COLUMNS.map((column) => column.cell(row)));
-  const widths = COLUMNS.map((column, index) =>
+/** `rows` as aligned text columns under `columns`' titles. */
+export function alignedTable<Row>(
+  columns: readonly { title: string; cell: (row: Row) => string }[],
+  rows: readonly Row[],
+  leftAligned: ReadonlySet<string>,
+): string[] {
+  const cells = rows.map((row) => columns.map((column) => column.cell(row)));
+  const widths = columns.map((column, index) =>
     Math.max(column.title.length, ...cells.map((line) => line[index]!.length)),
   );
   const line = (values: readonly string[]) =>
     values
       .map((value, index) =>
-        LEFT_ALIGNED.has(COLUMNS[index]!.title)
+        leftAligned.has(columns[index]!.title)
           ? value.padEnd(widths[index]!)
           : value.padStart(widths[index]!),
       )
       .join('  ');
-  const lines = [
+  return [line(columns.map((column) => column.title)), ...cells.map(line)];
+}
+
+function setupLines(setup: BenchSetup): string[] {
+  const etcd = setup.etcd
+    ? `; etcd-put: ${setup.etcd.members}-member etcd (${setup.etcd.version}), default ` +
+      'settings (WAL fsync on), calls round robin over the members'
+    : '';
+  return [
     `PairDB coordinator benchmark: ${setup.storageNodes} storage nodes, RF ` +
       `${setup.replicationFactor}, ${setup.consistency.toUpperCase()}, ${setup.keyBytes}-byte ` +
-      `keys, ${setup.valueBytes}-byte values; echo payload ${setup.echoPayloadBytes} bytes`,
+      `keys, ${setup.valueBytes}-byte values; echo payload ${setup.echoPayloadBytes} bytes${etcd}`,
     `${setup.cpus} CPUs, node ${setup.nodeVersion}, load average ` +
       `${setup.loadAverageAtStart.toFixed(2)} at start, ${setup.loadAverageAtEnd.toFixed(2)} ` +
       `at end; ${setup.warmupMs / 1_000} s warm-up, ${setup.durationMs / 1_000} s measured per row`,
-    '',
-    line(COLUMNS.map((column) => column.title)),
-    ...cells.map(line),
-    'cpu: cores used in the window by the server (echo server or coordinator), the three ' +
-      'storage nodes together, and the load generator; us/op: their CPU time per call',
-    '',
-    'target (docs/architecture.md#performance-design): ' +
-      `write ops/echo >= ${WRITE_THROUGHPUT_RATIO_TARGET.toFixed(2)} and ` +
-      `p99/echo <= ${WRITE_P99_RATIO_TARGET.toFixed(2)}`,
-    ...report.targets.map(
-      (check) =>
-        `  sync=${check.sync} ${check.clients} clients: ${ratio(check.throughputRatio)}, ` +
-        `${ratio(check.p99Ratio)} -> ${check.met ? 'met' : 'not met'}`,
-    ),
   ];
-  const failing = report.rows.filter((row) => row.errors > 0);
-  for (const row of failing) {
+}
+
+function targetLines(targets: readonly TargetCheck[]): string[] {
+  const checks = (baseline: TargetCheck['baseline']) => {
+    const lines = targets
+      .filter((check) => check.baseline === baseline)
+      .map(
+        (check) =>
+          `    sync=${check.sync} ${check.clients} clients: ${ratio(check.throughputRatio)}, ` +
+          `${ratio(check.p99Ratio)} -> ${check.met ? 'met' : 'not met'}`,
+      );
+    return lines.length > 0 ? lines : ['    not measured'];
+  };
+  return [
+    'targets (printed, not asserted):',
+    '  write vs echo (docs/architecture.md#performance-design): ' +
+      `ops/echo >= ${WRITE_THROUGHPUT_RATIO_TARGET.toFixed(2)} and ` +
+      `p99/echo <= ${WRITE_P99_RATIO_TARGET.toFixed(2)}`,
+    ...checks('echo'),
+    `  write vs etcd, sync=${ETCD_COMPARABLE_SYNC} (docs/benchmarks.md` +
+      '#coordinator-vs-a-bare-grpc-echo-and-etcd): ' +
+      `ops/etcd >= ${ETCD_THROUGHPUT_RATIO_TARGET.toFixed(2)} and ` +
+      `p99/etcd <= ${ETCD_P99_RATIO_TARGET.toFixed(2)}`,
+    ...checks('etcd'),
+  ];
+}
+
+export function formatTable(report: BenchReport): string {
+  const lines = [
+    ...setupLines(report.setup),
+    '',
+    ...alignedTable(COLUMNS, report.rows, LEFT_ALIGNED),
+    'cpu: cores used in the window by the server (echo server or coordinator), the storage ' +
+      'nodes together (etcd-put: the etcd members), and the load generator; us/op: their CPU ' +
+      'time per call',
+    '',
+    ...targetLines(report.targets),
+  ];
+  for (const row of report.rows.filter((r) => r.errors > 0)) {
     lines.push(`errors in ${row.workload}/${row.clients} (sync=${row.sync}): ${row.firstError}`);
   }
+  lines.push(...report.notes);
   return lines.join('\n');
 }
