@@ -48,15 +48,18 @@ const ANTI_ENTROPY_ON = {
   PAIRDB_ANTI_ENTROPY_ENABLED: 'true',
   PAIRDB_ANTI_ENTROPY_PASS_INTERVAL: '1s',
 };
-/** How long a replica may take to converge: a few passes on a busy 2-core machine. */
-const CONVERGE_TIMEOUT_MS = 45_000;
+/**
+ * How long a replica may take to converge: a few passes on a 2-core machine busy with other test
+ * projects (45 s was not enough for 3,000 keys with the default pacing under such load).
+ */
+const CONVERGE_TIMEOUT_MS = 100_000;
 /** Between two inspections of every node's store (each a ScanRange of the whole ring). */
 const INSPECT_EVERY_MS = 1_000;
 /** Writes in flight at once while a node is down. */
 const WRITES_IN_FLIGHT = 32;
 /** Attempts of one write while a node is down before the test fails. */
 const WRITE_ATTEMPTS_MAX = 5;
-jest.setTimeout(3 * 60_000);
+jest.setTimeout(5 * 60_000);
 
 const plan = planService(POSTGRES_SERVICE);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
