@@ -8,7 +8,7 @@
 // load-generator process. `--scale` measures writes on bigger clusters instead (scale.ts).
 // Prints the figures; asserts nothing.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { BenchCluster, REPLICATION_FACTOR, STORAGE_NODE_COUNT, type SyncPolicy } from './cluster';
 import { ETCD_INSTALL_HINT, ETCD_MEMBER_COUNT, EtcdCluster, findEtcd } from './etcd-cluster';
@@ -16,7 +16,14 @@ import { forkTypeScript, LoadRunError, runLoad, type MeasuredRun } from './load-
 import { dropLeftoverDatabases } from './metadata-database';
 import type { CpuGroups } from './process-cpu';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
-import { formatTable, reportRow, targetChecks, type BenchReport, type ReportRow } from './report';
+import {
+  formatTable,
+  reportRow,
+  runConditions,
+  targetChecks,
+  type BenchReport,
+  type ReportRow,
+} from './report';
 import { runScale } from './scale';
 import { formatScaleTable } from './scale-report';
 import {
@@ -154,12 +161,7 @@ async function runComparison(
       valueBytes: options.valueBytes,
       echoPayloadBytes: echoPayloadBytes(options.valueBytes),
       etcd: etcd ? { version: etcd.version, members: ETCD_MEMBER_COUNT } : undefined,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      cpus: cpus().length,
-      nodeVersion: process.version,
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg()[0]!,
+      ...runConditions(options, loadAverageAtStart),
     },
     rows,
     targets: targetChecks(rows),

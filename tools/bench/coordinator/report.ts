@@ -1,6 +1,7 @@
 // The benchmark's output: every run beside the echo run and the etcd run of the same pass and
 // client count, as a table or one JSON object. The targets are printed with the figures, never
 // asserted.
+import { cpus, loadavg } from 'node:os';
 import type { SyncPolicy } from './cluster';
 import type { LoadResult } from './workload';
 
@@ -57,15 +58,8 @@ export interface TargetCheck {
   readonly met: boolean;
 }
 
-export interface BenchSetup {
-  readonly storageNodes: number;
-  readonly replicationFactor: number;
-  readonly consistency: string;
-  readonly keyBytes: number;
-  readonly valueBytes: number;
-  readonly echoPayloadBytes: number;
-  /** `etcd --version`'s first line and the member count; undefined: etcd did not run. */
-  readonly etcd: { readonly version: string; readonly members: number } | undefined;
+/** How and when a benchmark ran: what every figure it prints depends on. */
+export interface RunConditions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly cpus: number;
@@ -74,6 +68,32 @@ export interface BenchSetup {
   readonly loadAverageAtStart: number;
   /** 1-minute load average after the last run (the benchmark's own processes included). */
   readonly loadAverageAtEnd: number;
+}
+
+/** The conditions of a run that started with `loadAverageAtStart` and ends now. */
+export function runConditions(
+  options: { readonly warmupMs: number; readonly durationMs: number },
+  loadAverageAtStart: number,
+): RunConditions {
+  return {
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    cpus: cpus().length,
+    nodeVersion: process.version,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadavg()[0]!,
+  };
+}
+
+export interface BenchSetup extends RunConditions {
+  readonly storageNodes: number;
+  readonly replicationFactor: number;
+  readonly consistency: string;
+  readonly keyBytes: number;
+  readonly valueBytes: number;
+  readonly echoPayloadBytes: number;
+  /** `etcd --version`'s first line and the member count; undefined: etcd did not run. */
+  readonly etcd: { readonly version: string; readonly members: number } | undefined;
 }
 
 export interface BenchReport {

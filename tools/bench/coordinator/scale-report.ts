@@ -2,7 +2,7 @@
 // coordinator, 3 node shape at the same client count, as a table or one JSON object. Printed,
 // never asserted.
 import type { SyncPolicy } from './cluster';
-import { alignedTable, cores, ratio, type CpuCores } from './report';
+import { alignedTable, cores, ratio, type CpuCores, type RunConditions } from './report';
 import type { LoadResult } from './workload';
 
 export interface ClusterShape {
@@ -19,19 +19,13 @@ export interface ScaleRow extends LoadResult, ClusterShape {
   readonly baseRatio: number;
 }
 
-export interface ScaleSetup {
+export interface ScaleSetup extends RunConditions {
   readonly sync: SyncPolicy;
   readonly replicationFactor: number;
   readonly keyBytes: number;
   readonly valueBytes: number;
   /** Where the coordinators keep their metadata. */
   readonly metadata: 'PostgreSQL' | 'PGlite';
-  readonly warmupMs: number;
-  readonly durationMs: number;
-  readonly cpus: number;
-  readonly nodeVersion: string;
-  readonly loadAverageAtStart: number;
-  readonly loadAverageAtEnd: number;
 }
 
 export interface ScaleReport {

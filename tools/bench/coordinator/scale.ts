@@ -3,11 +3,12 @@
 // each client count; a fresh cluster per shape. Coordinators share their metadata only through
 // PostgreSQL, so without a server the multi-coordinator shapes are skipped and say so; with one,
 // every shape uses it (a fresh database each), so the shapes differ only in process counts.
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { BenchCluster, REPLICATION_FACTOR } from './cluster';
 import { runLoad } from './load-run';
 import { postgresProblem } from './metadata-database';
 import type { BenchOptions } from './options';
+import { runConditions } from './report';
 import { BASE_SHAPE, scaleRows, type ClusterShape, type ScaleReport } from './scale-report';
 import { KEY_BYTES } from './workload';
 
@@ -88,12 +89,7 @@ export async function runScale(
       keyBytes: KEY_BYTES,
       valueBytes: options.valueBytes,
       metadata: 'url' in metadata ? 'PostgreSQL' : 'PGlite',
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      cpus: cpus().length,
-      nodeVersion: process.version,
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg()[0]!,
+      ...runConditions(options, loadAverageAtStart),
     },
     rows: scaleRows(runs),
     notes,
