@@ -100,6 +100,30 @@ describe('commit log group commit', () => {
     await log.close();
   });
 
+  it('a turn written by the OS in pieces of a few bytes still lands whole and in order', async () => {
+    const writev = fs.writevSync;
+    // At most 7 bytes per call, cutting records and headers anywhere.
+    const spy = jest
+      .spyOn(fs, 'writevSync')
+      .mockImplementation((fd, buffers, position) =>
+        writev(fd, [Buffer.concat(buffers as Buffer[]).subarray(0, 7)], position),
+      );
+    try {
+      const { log } = openLog(1);
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => log.append(record(i + 1, `key-${i}`, 'v'.repeat(i)))),
+      );
+      expect(spy.mock.calls.length).toBeGreaterThan(30);
+      await log.close();
+    } finally {
+      spy.mockRestore();
+    }
+    const { entries } = replay([1]);
+    expect(entries.map((entry) => `${entry.seq}:${entry.key}:${entry.value.length}`)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `${i + 1}:key-${i}:${i}`),
+    );
+  });
+
   it('an acknowledged append under always is readable from the file before close', async () => {
     const { log } = openLog(1);
     await log.append(record(1, 'durable', 'yes'));
