@@ -219,9 +219,12 @@ export class BenchCluster {
 
   private async startStorageNodes(count: number): Promise<{ nodeId: string; port: number }[]> {
     const nodes: { nodeId: string; port: number }[] = [];
+    // A port picked is free but not yet bound: the next pick must not take it again.
+    const picked = new Set<number>();
     for (let index = 0; index < count; index++) {
       const nodeId = `node-${index + 1}`;
-      const port = await freePort();
+      const port = await freePort(picked);
+      picked.add(port);
       nodes.push({ nodeId, port });
       this.storageNodes.push(
         storageNodeProcess(
