@@ -283,12 +283,20 @@ export class VersionStore {
     return new CorruptVersionsError(this.nodeId, tenantId, key, engineKey, cause);
   }
 
-  /** The key's set, unchanged, durable once the write that left it so is. */
+  /**
+   * The key's set, unchanged, durable once the write that left it so is. A failed engine (a
+   * commit-log fsync that failed, say) may hold applied writes that never became durable and
+   * whose failed durability is already forgotten here, so it confirms nothing: a retry finding
+   * such a write applied fails as the write did.
+   */
   private unchanged(engineKey: Buffer, set: VersionSet): Stored {
-    return {
-      set,
-      durable: this.pendingDurable.get(engineKey.toString('latin1')) ?? ALREADY_DURABLE,
-    };
+    const pending = this.pendingDurable.get(engineKey.toString('latin1'));
+    if (pending) return { set, durable: pending };
+    const failure = this.engine.backgroundError;
+    if (!failure) return { set, durable: ALREADY_DURABLE };
+    const refused = Promise.reject(failure);
+    refused.catch(() => undefined); // awaited by the caller once the key's lock is released
+    return { set, durable: refused };
   }
 
   /**

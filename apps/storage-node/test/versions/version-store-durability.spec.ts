@@ -12,6 +12,8 @@ class ManualSyncEngine {
   readonly data = new Map<string, Buffer>();
   private waiting: Array<{ resolve(): void; reject(error: Error): void }> = [];
   applied = 0;
+  /** As Engine's: set by a failed fsync, which leaves the engine refusing writes. */
+  backgroundError: Error | undefined;
 
   get(key: Buffer): Buffer | undefined {
     return this.data.get(key.toString('latin1'));
@@ -34,6 +36,7 @@ class ManualSyncEngine {
   }
 
   fail(error: Error): void {
+    this.backgroundError ??= error;
     this.waiting.shift()!.reject(error);
   }
 }
@@ -129,6 +132,20 @@ describe('VersionStore writes and their fsync', () => {
     engine.sync();
     await expect(first).rejects.toThrow('fsync failed');
     await expect(second).rejects.toThrow('fsync failed');
+  });
+
+  it('fails a retry that finds its write applied after that write failed to become durable', async () => {
+    const dot = { actor: 'coord-a', counter: 77n };
+    const original = versions.write(blindWrite('never durable', dot));
+    await settled(original);
+    engine.fail(new Error('fsync failed'));
+    await expect(original).rejects.toThrow('fsync failed');
+    // The write is in the engine's memory, its durability settled and forgotten.
+    const retry = versions.write(blindWrite('never durable', dot));
+    await expect(retry).rejects.toThrow('fsync failed');
+    expect(engine.applied).toBe(1);
+    const repair = versions.repair('hot', 'counter', versions.read('hot', 'counter')!, 'siblings');
+    await expect(repair).rejects.toThrow('fsync failed');
   });
 
   it('lets a write to a key with nothing pending answer at its own fsync', async () => {
