@@ -63,8 +63,14 @@ function isFree(port: number): Promise<boolean> {
 }
 
 /**
+ * Ports this process has handed out. A picked port stays unbound until its server starts, so a
+ * caller picking several in a row (a cluster's nodes) would otherwise get the same one twice.
+ */
+const handedOut = new Set<number>();
+
+/**
  * The first of `size` consecutive ports that are free on 127.0.0.1 now, outside the ephemeral
- * range and not in `avoid`.
+ * range, not in `avoid` and never handed out before by this process.
  */
 export async function freePortBlock(
   size: number,
@@ -76,14 +82,17 @@ export async function freePortBlock(
     const start = range.low + Math.floor(Math.random() * (range.high - range.low + 2 - size));
     let free = true;
     for (let port = start; port < start + size && free; port++) {
-      free = !avoid.has(port) && (await isFree(port));
+      free = !avoid.has(port) && !handedOut.has(port) && (await isFree(port));
     }
-    if (free) return start;
+    if (free) {
+      for (let port = start; port < start + size; port++) handedOut.add(port);
+      return start;
+    }
   }
   throw new Error(`no ${size} consecutive free ports in ${range.low}-${range.high}`);
 }
 
-/** One port that is free on 127.0.0.1 now, outside the ephemeral range. */
+/** One port that is free on 127.0.0.1 now, outside the ephemeral range, never handed out before. */
 export function freePort(avoid: ReadonlySet<number> = new Set()): Promise<number> {
   return freePortBlock(1, avoid);
 }

@@ -47,6 +47,14 @@ describe('free ports for test servers', () => {
     expect(pickRange({ low: 12_000, high: 60_999 })).toEqual({ low: 10_000, high: 65_535 });
   });
 
+  it('never hands out a port twice, though the first one is not bound yet', async () => {
+    // 10000-15000: 400 random picks from 5,001 ports would repeat one with near certainty.
+    const range = { low: 15_001, high: 60_999 };
+    const picked = new Set<number>();
+    for (let i = 0; i < 400; i++) picked.add(await freePortBlock(1, new Set(), range));
+    expect(picked.size).toBe(400);
+  });
+
   it('finds a block of consecutive free ports that avoids the given ones and a bound port', async () => {
     const first = await freePortBlock(4);
     const taken = await listen(first + 2);

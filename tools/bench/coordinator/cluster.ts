@@ -219,12 +219,9 @@ export class BenchCluster {
 
   private async startStorageNodes(count: number): Promise<{ nodeId: string; port: number }[]> {
     const nodes: { nodeId: string; port: number }[] = [];
-    // A port picked is free but not yet bound: the next pick must not take it again.
-    const picked = new Set<number>();
     for (let index = 0; index < count; index++) {
       const nodeId = `node-${index + 1}`;
-      const port = await freePort(picked);
-      picked.add(port);
+      const port = await freePort();
       nodes.push({ nodeId, port });
       this.storageNodes.push(
         storageNodeProcess(
