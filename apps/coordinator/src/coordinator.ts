@@ -164,7 +164,6 @@ export class Coordinator {
     const { metadata, idempotency, clock, lease, router } = opened;
     await router.start();
     await lease.recordTaken(router.ringVersion);
-    const transport = new StreamingReplicaTransport();
     const health = new NodeHealth();
     const inFlight = new RequestsInFlight();
     const reloadRing = () => router.refresh();
@@ -173,6 +172,9 @@ export class Coordinator {
       ringNodes: () => router.size,
       ringVersion: () => router.ringVersion,
       repairQueue: () => holder.repairs?.queued ?? 0,
+    });
+    const transport = new StreamingReplicaTransport({
+      onBatch: (items) => metrics.exchangeBatchItems.observe(items),
     });
     const repairs = new ReadRepairQueue({
       transport,

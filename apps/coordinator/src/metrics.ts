@@ -7,6 +7,9 @@ const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
+/** Requests per Exchange batch: powers of two up to BATCH_ITEMS_MAX (storage-connections.ts). */
+const BATCH_ITEMS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'operation' | 'status'>;
@@ -22,6 +25,7 @@ export class CoordinatorMetrics {
   readonly hintsSent: Counter;
   readonly hintsFailed: Counter;
   readonly idempotentDuplicates: Counter;
+  readonly exchangeBatchItems: Histogram;
 
   constructor(sources: {
     ringNodes: () => number;
@@ -98,6 +102,14 @@ export class CoordinatorMetrics {
     this.idempotentDuplicates = new Counter({
       name: 'coordinator_idempotent_duplicates_total',
       help: 'Writes answered from a stored idempotency record',
+      registers,
+    });
+    // How well the data path batches (docs/architecture.md#performance-design): each batch
+    // message costs a node one commit-log append and the transport one message.
+    this.exchangeBatchItems = new Histogram({
+      name: 'coordinator_exchange_batch_items',
+      help: 'Requests per Exchange batch message sent to a storage node',
+      buckets: BATCH_ITEMS_BUCKETS,
       registers,
     });
     const gauge = (name: string, help: string, read: () => number) =>

@@ -12,7 +12,14 @@ import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { BenchCluster, REPLICATION_FACTOR, STORAGE_NODE_COUNT, type SyncPolicy } from './cluster';
 import { ETCD_INSTALL_HINT, ETCD_MEMBER_COUNT, EtcdCluster, findEtcd } from './etcd-cluster';
-import { forkTypeScript, LoadRunError, runLoad, type MeasuredRun } from './load-run';
+import { exchangeBatchTotals, requestsPerBatch, type BatchTotals } from './exchange-batches';
+import {
+  forkTypeScript,
+  LoadRunError,
+  runLoad,
+  type MeasuredRun,
+  type WindowHooks,
+} from './load-run';
 import { dropLeftoverDatabases } from './metadata-database';
 import type { CpuGroups } from './process-cpu';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
@@ -57,6 +64,22 @@ interface Baselines {
   etcdNextKey: number;
 }
 
+/** Reads the coordinators' batch histograms as a load run's window opens and closes. */
+function batchWindow(cluster: BenchCluster): {
+  hooks: WindowHooks;
+  requestsPerBatch(): Promise<number | undefined>;
+} {
+  let before: Promise<BatchTotals | undefined> | undefined;
+  let after: Promise<BatchTotals | undefined> | undefined;
+  return {
+    hooks: {
+      opened: () => (before = exchangeBatchTotals(cluster.coordinatorMetricsUrls)),
+      closed: () => (after = exchangeBatchTotals(cluster.coordinatorMetricsUrls)),
+    },
+    requestsPerBatch: async () => requestsPerBatch(await before, await after),
+  };
+}
+
 /** One cluster with one sync policy: every workload at every client count. */
 async function runPass(
   options: BenchOptions,
@@ -87,7 +110,7 @@ async function runPass(
   try {
     for (const clients of options.clients) {
       progress(`sync=${sync}: ${workloads.join(', ')} at ${clients} clients`);
-      const runs: MeasuredRun[] = [];
+      const runs: (MeasuredRun & { requestsPerBatch?: number })[] = [];
       for (const workload of workloads) {
         const { addresses, servers } = target(workload);
         const keyOffset = workload === 'etcd-put' ? baselines.etcdNextKey : keyCount;
@@ -101,14 +124,20 @@ async function runPass(
           keyOffset,
           keyCount,
         };
-        const run = await runLoad(plan, servers);
+        const batches =
+          workload === 'write' || workload === 'read' ? batchWindow(cluster) : undefined;
+        const run = await runLoad(plan, servers, batches?.hooks);
         if (workload === 'write') keyCount = run.result.nextKeyIndex;
         if (workload === 'etcd-put') baselines.etcdNextKey = run.result.nextKeyIndex;
-        runs.push(run);
+        runs.push({ ...run, requestsPerBatch: await batches?.requestsPerBatch() });
       }
       const of = (name: WorkloadName) => runs.find((run) => run.result.workload === name)?.result;
       const compared = { echo: of('echo'), etcd: of('etcd-put') };
-      rows.push(...runs.map((run) => reportRow(run.result, run.cpuCores, compared, sync)));
+      rows.push(
+        ...runs.map((run) =>
+          reportRow(run.result, run.cpuCores, compared, sync, run.requestsPerBatch),
+        ),
+      );
     }
   } finally {
     await cluster.stop();

@@ -147,6 +147,8 @@ export class BenchCluster {
   private database: MetadataDatabase | undefined;
   /** host:port of each coordinator's gRPC server, in start order. */
   readonly coordinatorAddresses: string[] = [];
+  /** URL of each coordinator's Prometheus page, in start order. */
+  readonly coordinatorMetricsUrls: string[] = [];
 
   private constructor(
     private readonly root: string,
@@ -248,6 +250,7 @@ export class BenchCluster {
     this.coordinators.push(coordinator);
     const ready = await coordinator.start('"coordinator serving"');
     this.coordinatorAddresses.push(`127.0.0.1:${String(ready['grpcPort'])}`);
+    this.coordinatorMetricsUrls.push(`http://127.0.0.1:${String(ready['metricsPort'])}/metrics`);
   }
 
   private async register(nodes: readonly { nodeId: string; port: number }[]): Promise<void> {

@@ -39,9 +39,19 @@ export interface MeasuredRun {
   readonly cpuCores: CpuCores;
 }
 
+/** Called as the measured window opens and as it closes. */
+export interface WindowHooks {
+  opened(): void;
+  closed(): void;
+}
+
 /** Runs one plan in a fresh load-generator process; `servers` are the process groups whose
  * CPU is measured beside the load generator's own. */
-export function runLoad(plan: LoadPlan, servers: CpuGroups): Promise<MeasuredRun> {
+export function runLoad(
+  plan: LoadPlan,
+  servers: CpuGroups,
+  window?: WindowHooks,
+): Promise<MeasuredRun> {
   const child = forkTypeScript('load-generator.ts');
   const groups: CpuGroups = { ...servers, loadGenerator: [child.pid!] };
   let closeWindow: (() => Record<string, number | null>) | undefined;
@@ -55,8 +65,14 @@ export function runLoad(plan: LoadPlan, servers: CpuGroups): Promise<MeasuredRun
       plan.warmupMs + plan.durationMs + LOAD_RUN_SLACK_MS,
     );
     child.on('message', (message: LoadMessage) => {
-      if (message.kind === 'window-open') closeWindow = startCpuWindow(groups);
-      if (message.kind === 'window-closed' && closeWindow) cpuCores = closeWindow();
+      if (message.kind === 'window-open') {
+        closeWindow = startCpuWindow(groups);
+        window?.opened();
+      }
+      if (message.kind === 'window-closed' && closeWindow) {
+        cpuCores = closeWindow();
+        window?.closed();
+      }
       if (message.kind === 'result') {
         clearTimeout(timer);
         resolve({ result: message.result, cpuCores });

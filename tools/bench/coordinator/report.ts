@@ -34,6 +34,8 @@ export interface CpuCores {
 
 export interface ReportRow extends LoadResult {
   readonly cpuCores: CpuCores;
+  /** write and read rows: requests per Exchange batch message in the window (exchange-batches.ts). */
+  readonly requestsPerBatch?: number;
   /** The storage sync policy of the cluster measured in this pass (echo rows: same pass). */
   readonly sync: SyncPolicy;
   /** ops/s divided by the echo ops/s of the same pass and client count. */
@@ -115,11 +117,13 @@ export function reportRow(
   cpuCores: CpuCores,
   { echo, etcd }: Baselines,
   sync: SyncPolicy,
+  requestsPerBatch?: number,
 ): ReportRow {
   const versusEtcd = result.workload === 'write' && etcd !== undefined;
   return {
     ...result,
     cpuCores,
+    requestsPerBatch,
     sync,
     throughputRatio: echo ? result.operationsPerSecond / echo.operationsPerSecond : NaN,
     p99Ratio: echo ? result.p99Ms / echo.p99Ms : NaN,
@@ -183,6 +187,7 @@ const COLUMNS: readonly { title: string; cell: (row: ReportRow) => string }[] = 
   { title: 'cpu nodes', cell: (row) => cores(row.cpuCores.storageNodes) },
   { title: 'cpu loadgen', cell: (row) => cores(row.cpuCores.loadGenerator) },
   { title: 'cpu us/op', cell: (row) => cpuPerOperation(row) },
+  { title: 'reqs/batch', cell: (row) => row.requestsPerBatch?.toFixed(1) ?? '-' },
 ];
 
 /** CPU time of every measured process per successful call: what a call costs the machine,
@@ -263,7 +268,7 @@ export function formatTable(report: BenchReport): string {
     ...alignedTable(COLUMNS, report.rows, LEFT_ALIGNED),
     'cpu: cores used in the window by the server (echo server or coordinator), the storage ' +
       'nodes together (etcd-put: the etcd members), and the load generator; us/op: their CPU ' +
-      'time per call',
+      'time per call; reqs/batch: requests per Exchange batch message from coordinator to node',
     '',
     ...targetLines(report.targets),
   ];

@@ -56,6 +56,11 @@ interface Pending {
   readonly deadlineMs: number;
 }
 
+export interface ExchangeEvents {
+  /** A batch message left for a node, holding `items` requests. */
+  onBatch?(items: number): void;
+}
+
 class NodeConnection {
   private readonly client: Client & {
     exchange(): ClientDuplexStream<readonly OutgoingItem[], storageV1.ExchangeResponse>;
@@ -70,7 +75,10 @@ class NodeConnection {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAtMs = Infinity;
 
-  constructor(readonly node: ReplicaNode) {
+  constructor(
+    readonly node: ReplicaNode,
+    private readonly events: ExchangeEvents,
+  ) {
     this.client = new ExchangeClient(node.address, credentials.createInsecure(), {
       'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,
@@ -173,14 +181,22 @@ class NodeConnection {
         batch.length >= BATCH_ITEMS_MAX ||
         (batch.length > 0 && bytes + item.operation.bytes.length > BATCH_BYTES_MAX)
       ) {
-        stream.write(batch);
+        this.write(stream, batch);
         batch = [];
         bytes = 0;
       }
       batch.push(item);
       bytes += item.operation.bytes.length + 16;
     }
+    this.write(stream, batch);
+  }
+
+  private write(
+    stream: ClientDuplexStream<readonly OutgoingItem[], storageV1.ExchangeResponse>,
+    batch: readonly OutgoingItem[],
+  ): void {
     stream.write(batch);
+    this.events.onBatch?.(batch.length);
   }
 
   private openStream(): ClientDuplexStream<readonly OutgoingItem[], storageV1.ExchangeResponse> {
@@ -229,6 +245,8 @@ class NodeConnection {
 export class StreamingReplicaTransport implements ReplicaTransport {
   private readonly connections = new Map<string, NodeConnection>();
 
+  constructor(private readonly events: ExchangeEvents = {}) {}
+
   send(node: ReplicaNode, operation: PreparedOperation, timeoutMs: number): Promise<ReplicaReply> {
     let connection = this.connections.get(node.nodeId);
     if (connection && connection.node.address !== node.address) {
@@ -236,7 +254,7 @@ export class StreamingReplicaTransport implements ReplicaTransport {
       connection = undefined;
     }
     if (!connection) {
-      connection = new NodeConnection(node);
+      connection = new NodeConnection(node, this.events);
       this.connections.set(node.nodeId, connection);
     }
     return connection.send(operation, timeoutMs);

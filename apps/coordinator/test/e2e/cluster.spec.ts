@@ -191,6 +191,7 @@ describe('a cluster of one coordinator and four storage-node processes', () => {
       await fetch(`http://127.0.0.1:${cluster.coordinator.metricsPort}/metrics`)
     ).text();
     expect(metrics).toMatch(/coordinator_hints_sent_total [1-9]/);
+    expect(metrics).toMatch(/coordinator_exchange_batch_items_count [1-9]/);
 
     await victim!.start();
     const direct = new StorageClient(victim!.address);

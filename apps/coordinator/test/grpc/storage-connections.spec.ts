@@ -102,6 +102,18 @@ describe('StreamingReplicaTransport', () => {
     ]);
   });
 
+  it('sends what one turn queued as one batch and reports its size', async () => {
+    const batches: number[] = [];
+    const counted = new StreamingReplicaTransport({ onBatch: (items) => batches.push(items) });
+    try {
+      await Promise.all([1n, 2n, 3n].map((n) => counted.send(node, write('a', n), 10_000)));
+      await counted.send(node, write('b', 4n), 10_000);
+    } finally {
+      await counted.close();
+    }
+    expect(batches).toEqual([3, 1]);
+  });
+
   it('fails a reply it cannot read as that replica being corrupt, naming the bad field', async () => {
     const answered = transport.send(node, write('a', 2n), 10_000);
     const error = await failure(transport.send(node, write('garbled', 1n), 10_000));
