@@ -8,7 +8,6 @@
 // load-generator process. `--scale` measures writes on bigger clusters instead (scale.ts).
 // Prints the figures; asserts nothing.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { BenchCluster, REPLICATION_FACTOR, STORAGE_NODE_COUNT, type SyncPolicy } from './cluster';
 import { ETCD_INSTALL_HINT, ETCD_MEMBER_COUNT, EtcdCluster, findEtcd } from './etcd-cluster';
@@ -27,6 +26,7 @@ import {
   formatTable,
   reportRow,
   runConditions,
+  runStart,
   targetChecks,
   type BenchReport,
   type ReportRow,
@@ -164,7 +164,7 @@ async function runComparison(
   options: BenchOptions,
   progress: (text: string) => void,
 ): Promise<BenchReport> {
-  const loadAverageAtStart = loadavg()[0]!;
+  const start = runStart();
   const echo = await startEchoServer();
   let etcd: EtcdCluster | undefined;
   let note: string | undefined;
@@ -190,7 +190,7 @@ async function runComparison(
       valueBytes: options.valueBytes,
       echoPayloadBytes: echoPayloadBytes(options.valueBytes),
       etcd: etcd ? { version: etcd.version, members: ETCD_MEMBER_COUNT } : undefined,
-      ...runConditions(options, loadAverageAtStart),
+      ...runConditions(options, start),
     },
     rows,
     targets: targetChecks(rows),

@@ -3,6 +3,7 @@
 // asserted.
 import { cpus, loadavg } from 'node:os';
 import type { SyncPolicy } from './cluster';
+import { cpuProbeMs, probeLine } from './machine-speed';
 import type { LoadResult } from './workload';
 
 /**
@@ -70,21 +71,48 @@ export interface RunConditions {
   readonly loadAverageAtStart: number;
   /** 1-minute load average after the last run (the benchmark's own processes included). */
   readonly loadAverageAtEnd: number;
+  /** machine-speed.ts's probe before the first run and after the last, in ms. */
+  readonly cpuProbeMsAtStart: number;
+  readonly cpuProbeMsAtEnd: number;
 }
 
-/** The conditions of a run that started with `loadAverageAtStart` and ends now. */
+/** What a run's conditions are compared against at its end. */
+export interface RunStart {
+  readonly loadAverageAtStart: number;
+  readonly cpuProbeMsAtStart: number;
+}
+
+/** Reads the load average and times the CPU probe before the first run. */
+export function runStart(): RunStart {
+  return { loadAverageAtStart: loadavg()[0]!, cpuProbeMsAtStart: cpuProbeMs() };
+}
+
+/** The conditions of a run that began with `start` and ends now. */
 export function runConditions(
   options: { readonly warmupMs: number; readonly durationMs: number },
-  loadAverageAtStart: number,
+  start: RunStart,
 ): RunConditions {
   return {
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     cpus: cpus().length,
     nodeVersion: process.version,
-    loadAverageAtStart,
+    loadAverageAtStart: start.loadAverageAtStart,
     loadAverageAtEnd: loadavg()[0]!,
+    cpuProbeMsAtStart: start.cpuProbeMsAtStart,
+    cpuProbeMsAtEnd: cpuProbeMs(),
   };
+}
+
+/** The machine lines of a report: cores, Node, load average, the CPU probes, the timing. */
+export function conditionLines(conditions: RunConditions): string[] {
+  return [
+    `${conditions.cpus} CPUs, node ${conditions.nodeVersion}, load average ` +
+      `${conditions.loadAverageAtStart.toFixed(2)} at start, ` +
+      `${conditions.loadAverageAtEnd.toFixed(2)} at end; ${conditions.warmupMs / 1_000} s ` +
+      `warm-up, ${conditions.durationMs / 1_000} s measured per row`,
+    probeLine(conditions.cpuProbeMsAtStart, conditions.cpuProbeMsAtEnd),
+  ];
 }
 
 export interface BenchSetup extends RunConditions {
@@ -230,9 +258,7 @@ function setupLines(setup: BenchSetup): string[] {
     `PairDB coordinator benchmark: ${setup.storageNodes} storage nodes, RF ` +
       `${setup.replicationFactor}, ${setup.consistency.toUpperCase()}, ${setup.keyBytes}-byte ` +
       `keys, ${setup.valueBytes}-byte values; echo payload ${setup.echoPayloadBytes} bytes${etcd}`,
-    `${setup.cpus} CPUs, node ${setup.nodeVersion}, load average ` +
-      `${setup.loadAverageAtStart.toFixed(2)} at start, ${setup.loadAverageAtEnd.toFixed(2)} ` +
-      `at end; ${setup.warmupMs / 1_000} s warm-up, ${setup.durationMs / 1_000} s measured per row`,
+    ...conditionLines(setup),
   ];
 }
 

@@ -2,7 +2,14 @@
 // coordinator, 3 node shape at the same client count, as a table or one JSON object. Printed,
 // never asserted.
 import type { SyncPolicy } from './cluster';
-import { alignedTable, cores, ratio, type CpuCores, type RunConditions } from './report';
+import {
+  alignedTable,
+  conditionLines,
+  cores,
+  ratio,
+  type CpuCores,
+  type RunConditions,
+} from './report';
 import type { LoadResult } from './workload';
 
 export interface ClusterShape {
@@ -71,9 +78,7 @@ export function formatScaleTable(report: ScaleReport): string {
     `PairDB scale figures: QUORUM writes, RF ${setup.replicationFactor}, ` +
       `${setup.keyBytes}-byte keys, ${setup.valueBytes}-byte values, sync=${setup.sync}, ` +
       `metadata in ${setup.metadata}; calls round robin over the coordinators`,
-    `${setup.cpus} CPUs, node ${setup.nodeVersion}, load average ` +
-      `${setup.loadAverageAtStart.toFixed(2)} at start, ${setup.loadAverageAtEnd.toFixed(2)} ` +
-      `at end; ${setup.warmupMs / 1_000} s warm-up, ${setup.durationMs / 1_000} s measured per row`,
+    ...conditionLines(setup),
     '',
     ...alignedTable(COLUMNS, report.rows, new Set()),
     "every process shares this machine's cores: more processes add capacity only where cores " +

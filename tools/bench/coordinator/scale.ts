@@ -3,12 +3,11 @@
 // each client count; a fresh cluster per shape. Coordinators share their metadata only through
 // PostgreSQL, so without a server the multi-coordinator shapes are skipped and say so; with one,
 // every shape uses it (a fresh database each), so the shapes differ only in process counts.
-import { loadavg } from 'node:os';
 import { BenchCluster, REPLICATION_FACTOR } from './cluster';
 import { runLoad } from './load-run';
 import { postgresProblem } from './metadata-database';
 import type { BenchOptions } from './options';
-import { runConditions } from './report';
+import { runConditions, runStart } from './report';
 import { BASE_SHAPE, scaleRows, type ClusterShape, type ScaleReport } from './scale-report';
 import { KEY_BYTES } from './workload';
 
@@ -40,7 +39,7 @@ export async function runScale(
   options: BenchOptions,
   progress: (text: string) => void,
 ): Promise<ScaleReport> {
-  const loadAverageAtStart = loadavg()[0]!;
+  const start = runStart();
   const sync = options.syncPolicies[0]!;
   const metadata = await sharedMetadata(options.postgresUrl);
   const notes: string[] = [];
@@ -89,7 +88,7 @@ export async function runScale(
       keyBytes: KEY_BYTES,
       valueBytes: options.valueBytes,
       metadata: 'url' in metadata ? 'PostgreSQL' : 'PGlite',
-      ...runConditions(options, loadAverageAtStart),
+      ...runConditions(options, start),
     },
     rows: scaleRows(runs),
     notes,
