@@ -18,10 +18,11 @@ import {
   type ServerDuplexStream,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { forkTypeScript } from './load-run';
 import { cpuSecondsOf } from './process-cpu';
 import { alignedTable } from './report';
 
@@ -159,7 +160,7 @@ async function measure(
   warmupMs: number,
   durationMs: number,
 ): Promise<Row> {
-  const child: ChildProcess = fork(__filename, ['--serve', transport]);
+  const child = forkTypeScript(path.basename(__filename), ['--serve', transport]);
   try {
     const [{ port }] = (await once(child, 'message')) as [{ port: number }];
     const driver = drive(transport, port, Buffer.alloc(ITEM_BYTES * items, 7));

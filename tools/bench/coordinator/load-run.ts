@@ -20,8 +20,8 @@ export class LoadRunError extends Error {
 }
 
 /** A child process running one of this folder's TypeScript files, with an IPC channel. */
-export function forkTypeScript(file: string): ChildProcess {
-  const child = fork(path.join(__dirname, file), [], {
+export function forkTypeScript(file: string, args: readonly string[] = []): ChildProcess {
+  const child = fork(path.join(__dirname, file), args, {
     execArgv: TS_EXEC_ARGV,
     env: {
       ...process.env,

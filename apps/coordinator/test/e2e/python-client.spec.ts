@@ -86,8 +86,13 @@ if (!runs) console.warn(`python-client.spec.ts skipped: missing ${missing.join('
   let stubs: string;
   let address: string;
 
-  const calls = async <Report>(step: string): Promise<Report> => {
-    const { stdout } = await run(PYTHON, [CALLS, stubs, address, step], { timeout: 45_000 });
+  /** contract_calls.py's report of `step` against `target` (the coordinator by default). */
+  const calls = async <Report>(
+    step: string,
+    { target = address, service }: { target?: string; service?: string } = {},
+  ): Promise<Report> => {
+    const args = [CALLS, stubs, target, step, ...(service ? [service] : [])];
+    const { stdout } = await run(PYTHON, args, { timeout: 45_000 });
     return JSON.parse(stdout) as Report;
   };
 
@@ -166,15 +171,12 @@ if (!runs) console.warn(`python-client.spec.ts skipped: missing ${missing.join('
     'the %s answers the standard health and reflection services',
     async (processName, service, method) => {
       const target = processName === 'coordinator' ? address : cluster.nodes[0]!.address;
-      const { stdout } = await run(PYTHON, [CALLS, stubs, target, 'stock-services', service], {
-        timeout: 45_000,
-      });
-      const report = JSON.parse(stdout) as {
+      const report = await calls<{
         health_server: string;
         health_service: string;
         reflection_v1: { services: string[]; methods: string[] };
         reflection_v1alpha: { services: string[]; methods: string[] };
-      };
+      }>('stock-services', { target, service });
       expect(report.health_server).toBe('SERVING');
       expect(report.health_service).toBe('SERVING');
       for (const reflection of [report.reflection_v1, report.reflection_v1alpha]) {
