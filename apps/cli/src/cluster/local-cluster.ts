@@ -240,7 +240,15 @@ export class LocalCluster {
     out(renderBanner(layout));
   }
 
-  private async startProcess(child: ManagedProcess, url: string): Promise<void> {
+  /**
+   * Starts `child` and waits until it is healthy; `beforeAnnounce` records it (the state file)
+   * before the "up" line, so whoever reads that line finds the new pid already saved.
+   */
+  private async startProcess(
+    child: ManagedProcess,
+    url: string,
+    beforeAnnounce: () => void = () => undefined,
+  ): Promise<void> {
     const started = Date.now();
     child.start();
     const exited = child.exited;
@@ -248,6 +256,7 @@ export class LocalCluster {
     await this.waitHealthy(child, url);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     this.healthy.set(child.spec.name, true);
+    beforeAnnounce();
     this.options.out(`  ✓ ${child.spec.name} up in ${seconds} s (pid ${child.pid})`);
   }
 
@@ -290,9 +299,10 @@ export class LocalCluster {
     this.nodes.set(node.name, child);
     let registering = false;
     try {
-      await this.startProcess(child, readyUrl(node));
-      writeRoster(this.layout.dataDir, this.nodeIndices());
-      this.saveState();
+      await this.startProcess(child, readyUrl(node), () => {
+        writeRoster(this.layout.dataDir, this.nodeIndices());
+        this.saveState();
+      });
       registering = true;
       const added = await admin.addStorageNode({
         nodeId: node.name,
@@ -406,8 +416,7 @@ export class LocalCluster {
     const node = this.layout.nodes.find((n) => n.name === name);
     const url = readyUrl(node ?? this.layout.coordinator);
     try {
-      await this.startProcess(child, url);
-      this.saveState();
+      await this.startProcess(child, url, () => this.saveState());
     } catch (error) {
       if (this.stopping) return;
       this.options.out(`  ✗ ${(error as Error).message}`);
